@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"picbed/handler"
+	"picbed/storage"
+)
+
+// runLocal serves the handler on cfg.Listen with a local-directory store
+// until SIGINT/SIGTERM, then finishes in-flight requests and returns.
+func runLocal(cfg handler.Config, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	store, err := storage.NewLocal(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Tokens) == 0 && !cfg.AllowAnonymous {
+		tok, err := localToken(store.Root())
+		if err != nil {
+			return err
+		}
+		cfg.Tokens = []string{tok}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler.New(cfg, store),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      3 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Printf("picbed %s listening on %s (storage: %s)\n", handler.Version, base, store.Root())
+	if len(cfg.Tokens) > 0 {
+		fmt.Printf("upload token: %s\n", cfg.Tokens[0])
+		fmt.Printf("try it:\n  curl -H 'Authorization: Bearer %s' -F file=@photo.jpg %s/upload\n", cfg.Tokens[0], base)
+	}
+	fmt.Printf("or open %s/ in a browser\n", base)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Println("picbed: shutting down, finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// localToken returns the token kept in the data directory, generating it on
+// the first start, so clients configured once keep working after restarts.
+func localToken(root string) (string, error) {
+	p := filepath.Join(root, ".picbed-token")
+	if b, err := os.ReadFile(p); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 18)
+	rand.Read(b)
+	tok := hex.EncodeToString(b)
+	if err := os.WriteFile(p, []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return tok, nil
+}

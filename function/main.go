@@ -1,0 +1,30 @@
+// Command main is picbed's one binary. On Function Compute (FC_RUNTIME_API
+// set) it serves FC invocations; anywhere else it runs the local server.
+// This is the only package that knows FC exists: wiring, no business rules.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"picbed/handler"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	cfg, err := handler.LoadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "picbed: invalid configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	if cfg.OnFC {
+		err = runFC(cfg)
+	} else {
+		err = runLocal(cfg, os.Args[1:])
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "picbed: %v\n", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,226 @@
+// Package handler is picbed's application: one http.Handler for every route
+// and a method that processes one stored object (for OSS events). It knows
+// nothing of Function Compute; the door in package main adapts to it.
+package handler
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"picbed/storage"
+)
+
+// Store is what picbed needs from storage: a few methods, implemented by
+// storage.Local and storage.OSS.
+type Store interface {
+	Put(ctx context.Context, key string, data []byte, o storage.PutOptions) error
+	Stat(ctx context.Context, key string) (storage.Object, error)
+	Get(ctx context.Context, key string) ([]byte, storage.Object, error)
+	List(ctx context.Context, prefix, cursor string, limit int) ([]storage.Object, string, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Version is set at build time (-ldflags "-X picbed/handler.Version=...").
+var Version = "dev"
+
+// Handler serves every HTTP route of picbed. It holds only configuration
+// and collaborators, never per-request state.
+type Handler struct {
+	cfg    Config
+	store  Store
+	tokens [][32]byte // sha256 of each token: compared in constant time, equal length
+	mux    *http.ServeMux
+	now    func() time.Time
+}
+
+// Option changes how New builds the Handler (tests use these).
+type Option func(*Handler)
+
+// WithClock replaces time.Now (for key templates in tests).
+func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// New builds the Handler for cfg and store.
+func New(cfg Config, store Store, opts ...Option) *Handler {
+	h := &Handler{cfg: cfg, store: store, now: time.Now}
+	for _, t := range cfg.Tokens {
+		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	m := http.NewServeMux()
+	m.Handle("GET /healthz", h.route(h.healthz))
+	m.Handle("POST /upload", h.route(h.auth(h.upload)))
+	if cfg.Storage == "local" {
+		m.Handle("GET /f/{key...}", h.route(h.serveFile))
+	}
+	h.remoteRoutes(m) // remote.go: upload by URL, rehost, webhook
+	h.clientRoutes(m) // clients.go: the page, gallery API, PicGo/Lsky/Chevereto dialects
+	m.Handle("/", h.route(h.notFound))
+	h.mux = m
+	return h
+}
+
+// ServeHTTP runs every request through the same frame: request id, CORS,
+// panic recovery and one log line.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Fc-Request-Id")
+	if id == "" {
+		id = newRequestID()
+	}
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rec.Header().Set("X-Request-Id", id)
+	cors(rec.Header())
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Error("panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeJSON(rec, http.StatusInternalServerError, map[string]string{
+					"error": "internal", "message": "picbed hit an internal error (request " + id + ")"})
+			}
+		}
+		slog.Info("request", "request_id", id, "method", r.Method, "route", routeName(r.URL.Path),
+			"status", rec.status, "bytes_in", r.ContentLength, "bytes_out", rec.bytes,
+			"duration_ms", time.Since(start).Milliseconds())
+	}()
+	if r.Method == http.MethodOptions {
+		rec.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.mux.ServeHTTP(rec, r)
+}
+
+func cors(hd http.Header) {
+	hd.Set("Access-Control-Allow-Origin", "*")
+	hd.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Upload-Token, X-API-Key, X-PicGo-Secret")
+	hd.Set("Access-Control-Max-Age", "86400")
+}
+
+// routeName is the path without keys or ids, safe to log.
+func routeName(p string) string {
+	for _, pre := range []string{"/f/", "/api/images/", "/api/v1/images/", "/api/1/delete/"} {
+		if strings.HasPrefix(p, pre) {
+			return pre + "*"
+		}
+	}
+	if len(p) > 64 {
+		return p[:64] + "..."
+	}
+	return p
+}
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	wrote  bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.wrote {
+		s.status, s.wrote = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// routeFunc is a route that returns its failure instead of writing it.
+type routeFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route writes a routeFunc's error in the one JSON error shape.
+func (h *Handler) route(fn routeFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			writeError(w, r, err)
+		}
+	})
+}
+
+// auth lets a request through when it carries a configured token in
+// Authorization: Bearer or X-Upload-Token.
+func (h *Handler) auth(fn routeFunc) routeFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := h.checkToken(bearer(r), r.Header.Get("X-Upload-Token")); err != nil {
+			return err
+		}
+		return fn(w, r)
+	}
+}
+
+func bearer(r *http.Request) string {
+	a := r.Header.Get("Authorization")
+	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// checkToken accepts when any candidate equals any configured token. Every
+// comparison runs on fixed-length digests, so timing tells neither the
+// token nor its length.
+func (h *Handler) checkToken(candidates ...string) error {
+	if len(h.tokens) == 0 && h.cfg.AllowAnonymous {
+		return nil
+	}
+	given := false
+	ok := 0
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		given = true
+		d := sha256.Sum256([]byte(c))
+		for _, t := range h.tokens {
+			ok |= subtle.ConstantTimeCompare(d[:], t[:])
+		}
+	}
+	switch {
+	case ok == 1:
+		return nil
+	case !given:
+		return errorf(http.StatusUnauthorized, "unauthorized", "send your upload token as 'Authorization: Bearer <token>' or 'X-Upload-Token: <token>'")
+	}
+	return errorf(http.StatusUnauthorized, "unauthorized", "the upload token is wrong; check PICBED_TOKENS on the server")
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
+	return nil
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) error {
+	return errorf(http.StatusNotFound, "not_found", "no route %s %s; see the README's API reference", r.Method, routeName(r.URL.Path))
+}

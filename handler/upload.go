@@ -1,0 +1,511 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"picbed/imageproc"
+	"picbed/storage"
+)
+
+// Uploaded is the answer for one stored image.
+type Uploaded struct {
+	URL          string              `json:"url"`
+	Markdown     string              `json:"markdown"`
+	HTML         string              `json:"html"`
+	Key          string              `json:"key"`
+	Width        int                 `json:"width"`
+	Height       int                 `json:"height"`
+	Size         int                 `json:"size"`
+	Format       imageproc.Format    `json:"format"`
+	Deduplicated bool                `json:"deduplicated"`
+	Source       imageproc.ImageInfo `json:"source"`
+	Name         string              `json:"name,omitempty"` // the client's file name, as sent
+	Path         imageproc.Path      `json:"-"`              // the pipeline path taken, for logs
+}
+
+// image is one image a request carried: its bytes and the name the client
+// gave it (only ever a hint: see slug).
+type image struct {
+	data []byte
+	name string
+}
+
+// options are the per-request choices of POST /upload.
+type options struct {
+	recipe imageproc.Recipe
+	output string // json | text | markdown | html
+	name   string
+}
+
+// The options /upload accepts in the query or as form fields.
+var uploadOptions = map[string]bool{"w": true, "h": true, "q": true, "format": true, "watermark": true, "name": true, "output": true}
+
+// parseOptions reads options from v strictly: a malformed or unknown value
+// is a 400 naming it. Requests may tighten the server's limits, never
+// loosen them.
+func (h *Handler) parseOptions(v url.Values, strict bool) (options, error) {
+	o := options{recipe: h.cfg.Recipe(), output: "json"}
+	for k := range v {
+		if strict && !uploadOptions[k] {
+			return o, errorf(http.StatusBadRequest, "unknown_option", "unknown option %q; the options are w, h, q, format, watermark, name, output", k)
+		}
+	}
+	num := func(name string, lo, hi int) (int, error) {
+		s := v.Get(name)
+		if s == "" {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo || n > hi {
+			return 0, errorf(http.StatusBadRequest, "bad_option", "option %s=%q must be a whole number from %d to %d", name, s, lo, hi)
+		}
+		return n, nil
+	}
+	w, err := num("w", 1, 65535)
+	if err != nil {
+		return o, err
+	}
+	hh, err := num("h", 1, 65535)
+	if err != nil {
+		return o, err
+	}
+	q, err := num("q", 1, 100)
+	if err != nil {
+		return o, err
+	}
+	o.recipe.MaxWidth = tighten(o.recipe.MaxWidth, w)
+	o.recipe.MaxHeight = tighten(o.recipe.MaxHeight, hh)
+	if q != 0 {
+		o.recipe.Quality = q
+	}
+	if s := v.Get("format"); s != "" {
+		f, err := imageproc.ParseFormat(s)
+		if err != nil {
+			return o, errorf(http.StatusBadRequest, "bad_option", "option format: %v", err)
+		}
+		o.recipe.Format = f
+	}
+	switch v.Get("watermark") {
+	case "":
+	case "0", "false":
+		o.recipe.Watermark = nil
+	case "1", "true":
+		if o.recipe.Watermark == nil {
+			return o, errorf(http.StatusBadRequest, "bad_option", "option watermark=1: no watermark is configured (set PICBED_WATERMARK_TEXT or PICBED_WATERMARK_IMAGE)")
+		}
+	default:
+		return o, errorf(http.StatusBadRequest, "bad_option", "option watermark=%q must be 0 or 1", v.Get("watermark"))
+	}
+	switch s := v.Get("output"); s {
+	case "":
+	case "json", "text", "markdown", "html":
+		o.output = s
+	default:
+		return o, errorf(http.StatusBadRequest, "bad_option", "option output=%q must be json, text, markdown or html", s)
+	}
+	o.name = v.Get("name")
+	return o, nil
+}
+
+// tighten combines a configured bound with a requested one: the smaller
+// wins, and 0 means unbounded.
+func tighten(cfg, req int) int {
+	if req == 0 || (cfg != 0 && cfg < req) {
+		return cfg
+	}
+	return req
+}
+
+// upload is POST /upload: one or more images in, links out.
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
+	o, err := h.parseOptions(r.URL.Query(), true)
+	if err != nil {
+		return err
+	}
+	imgs, form, err := h.readImages(w, r)
+	if err != nil {
+		return err
+	}
+	if len(form) > 0 {
+		merged := r.URL.Query()
+		for k, vs := range form {
+			if uploadOptions[k] {
+				merged[k] = vs
+			}
+		}
+		if o, err = h.parseOptions(merged, false); err != nil {
+			return err
+		}
+	}
+	if u := form.Get("url"); u != "" {
+		img, err := h.fetchImage(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		imgs = append(imgs, img)
+	}
+	if len(imgs) == 0 {
+		return errorf(http.StatusBadRequest, "no_image", "the request carried no image: send multipart form-data with a file, a raw image body, or JSON {\"image\": base64} / {\"url\": ...}")
+	}
+	if o.name != "" && len(imgs) == 1 {
+		imgs[0].name = o.name
+	}
+	out, err := h.ingestAll(r.Context(), imgs, o.recipe, "upload")
+	if err != nil {
+		return err
+	}
+	return writeUploads(w, out, o.output)
+}
+
+// ingestAll checks every image before storing any, so that one bad file in
+// a batch leaves nothing half-done, then stores them in order.
+func (h *Handler) ingestAll(ctx context.Context, imgs []image, rc imageproc.Recipe, origin string) ([]*Uploaded, error) {
+	for i, img := range imgs {
+		hdr, err := imageproc.ReadHeader(img.data)
+		if err == nil {
+			err = imageproc.CheckLimits(hdr, rc.Limits)
+		}
+		if err != nil {
+			if len(imgs) > 1 {
+				return nil, fileError(err, i, img.name)
+			}
+			return nil, err
+		}
+	}
+	out := make([]*Uploaded, 0, len(imgs))
+	for i, img := range imgs {
+		u, err := h.ingest(ctx, img, rc, origin)
+		if err != nil {
+			if len(imgs) > 1 {
+				return nil, fileError(err, i, img.name)
+			}
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// fileError names which file of a batch failed.
+func fileError(err error, i int, name string) error {
+	e := *classify(err)
+	e.Message = fmt.Sprintf("file %d (%q): %s", i+1, truncate(name, 100), e.Message)
+	return &e
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// ingest stores one image: derive its key from the bytes and the recipe,
+// answer from storage when it is already there (no decode at all), else
+// process and write.
+func (h *Handler) ingest(ctx context.Context, img image, rc imageproc.Recipe, origin string) (*Uploaded, error) {
+	hdr, err := imageproc.ReadHeader(img.data)
+	if err != nil {
+		return nil, err
+	}
+	if err := imageproc.CheckLimits(hdr, rc.Limits); err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	sum.Write(img.data)
+	sum.Write([]byte{0})
+	sum.Write([]byte(rc.Key()))
+	hash := hex.EncodeToString(sum.Sum(nil))
+	outFmt := rc.OutputFormat(hdr.Format)
+	key, err := h.cfg.KeyTemplate.Execute(keyVars{Time: h.now(), Hash: hash, Name: img.name, Ext: outFmt.Ext()})
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "bad_name", "cannot make an object key from this file name; rename the file")
+	}
+	obj, err := h.store.Stat(ctx, key)
+	if err == nil {
+		u := h.fromObject(obj, img.name)
+		u.Deduplicated = true
+		return u, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	res, err := imageproc.Process(img.data, rc)
+	if err != nil {
+		return nil, err
+	}
+	if res.Info.Output.Format != outFmt {
+		return nil, fmt.Errorf("imageproc wrote %s where %s was planned", res.Info.Output.Format, outFmt)
+	}
+	meta := map[string]string{
+		"picbed":        imageproc.Version,
+		"picbed-origin": url.QueryEscape(truncate(origin, 200)),
+		"picbed-name":   url.QueryEscape(truncate(img.name, 200)),
+		"width":         strconv.Itoa(res.Info.Output.Width),
+		"height":        strconv.Itoa(res.Info.Output.Height),
+		"source-width":  strconv.Itoa(res.Info.Source.Width),
+		"source-height": strconv.Itoa(res.Info.Source.Height),
+		"source-size":   strconv.Itoa(res.Info.Source.Size),
+		"source-format": string(res.Info.Source.Format),
+	}
+	if err := h.store.Put(ctx, key, res.Data, storage.PutOptions{ContentType: outFmt.MIME(), Meta: meta}); err != nil {
+		return nil, err
+	}
+	u := h.links(key, img.name)
+	u.Width, u.Height, u.Size, u.Format = res.Info.Output.Width, res.Info.Output.Height, len(res.Data), outFmt
+	u.Source = res.Info.Source
+	u.Path = res.Info.Path
+	return u, nil
+}
+
+// fromObject answers for an image stored earlier, from its metadata.
+func (h *Handler) fromObject(o storage.Object, name string) *Uploaded {
+	u := h.links(o.Key, name)
+	atoi := func(k string) int { n, _ := strconv.Atoi(o.Meta[k]); return n }
+	u.Width, u.Height, u.Size = atoi("width"), atoi("height"), int(o.Size)
+	u.Format = imageproc.Format(strings.TrimPrefix(o.ContentType, "image/"))
+	u.Source = imageproc.ImageInfo{Format: imageproc.Format(o.Meta["source-format"]),
+		Width: atoi("source-width"), Height: atoi("source-height"), Size: atoi("source-size")}
+	return u
+}
+
+// links fills the URL and its Markdown and HTML forms.
+func (h *Handler) links(key, name string) *Uploaded {
+	u := &Uploaded{Key: key, URL: h.publicURL(key), Name: name}
+	alt := altText(name)
+	u.Markdown = "![" + alt + "](" + u.URL + ")"
+	u.HTML = `<img src="` + html.EscapeString(u.URL) + `" alt="` + html.EscapeString(alt) + `">`
+	return u
+}
+
+// publicURL is the link to key: PUBLIC_URL + "/" + the key, each segment
+// escaped.
+func (h *Handler) publicURL(key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return h.cfg.PublicURL + "/" + strings.Join(segs, "/")
+}
+
+// altText is the file name without extension, with nothing that could
+// break out of Markdown's [] or an HTML attribute.
+func altText(name string) string {
+	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
+		name = name[i+1:]
+	}
+	if i := strings.LastIndex(name, "."); i > 0 {
+		name = name[:i]
+	}
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune("[]()<>`\\\"\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", r) {
+			return -1
+		}
+		return r
+	}, name)
+	return truncate(strings.TrimSpace(name), 100)
+}
+
+// writeUploads answers in the asked output form: JSON (one object, or
+// {"files": [...]}) or the bare URL / Markdown / HTML, one line per image.
+func writeUploads(w http.ResponseWriter, us []*Uploaded, output string) error {
+	if output == "json" {
+		if len(us) == 1 {
+			writeJSON(w, http.StatusOK, us[0])
+		} else {
+			writeJSON(w, http.StatusOK, map[string]any{"files": us})
+		}
+		return nil
+	}
+	var b strings.Builder
+	for _, u := range us {
+		switch output {
+		case "text":
+			b.WriteString(u.URL)
+		case "markdown":
+			b.WriteString(u.Markdown)
+		case "html":
+			b.WriteString(u.HTML)
+		}
+		b.WriteByte('\n')
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// formFieldMax bounds a non-file multipart field; maxParts the number of
+// parts (a form with thousands of parts is an attack, not an upload).
+const (
+	formFieldMax = 64 << 10
+	maxParts     = 64
+	formOverhead = 1 << 20
+)
+
+// readImages reads every image of the request body, whatever its form, with
+// the size cap enforced while reading. It also returns the non-file form
+// fields of a multipart body (options, url).
+func (h *Handler) readImages(w http.ResponseWriter, r *http.Request) ([]image, url.Values, error) {
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	max := h.cfg.MaxBytes
+	switch {
+	case ct == "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, max+formOverhead)
+		if params["boundary"] == "" {
+			return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "multipart/form-data without a boundary")
+		}
+		return h.readMultipart(multipart.NewReader(r.Body, params["boundary"]))
+	case ct == "application/json":
+		r.Body = http.MaxBytesReader(w, r.Body, max/3*4+formOverhead)
+		return h.readJSON(r.Body)
+	case ct == "" || ct == "application/octet-stream" || strings.HasPrefix(ct, "image/"):
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		b, err := readAll(r.Body, max)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) == 0 {
+			return nil, nil, nil
+		}
+		return []image{{data: b, name: r.URL.Query().Get("name")}}, nil, nil
+	}
+	return nil, nil, errorf(http.StatusUnsupportedMediaType, "unsupported_content_type", "Content-Type %q: send multipart/form-data, application/json, or the raw image (image/* or application/octet-stream)", ct)
+}
+
+func (h *Handler) tooLarge() *Error {
+	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %d MiB (PICBED_MAX_BYTES); shrink the image first", h.cfg.MaxBytes>>20)
+}
+
+// readAll reads r to the end, turning an over-limit body into a 413.
+func readAll(r io.Reader, max int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || n > max {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %d MiB (PICBED_MAX_BYTES); shrink the image first", max>>20)
+	}
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "bad_body", "the request body could not be read: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (h *Handler) readMultipart(mr *multipart.Reader) ([]image, url.Values, error) {
+	var imgs []image
+	form := url.Values{}
+	for n := 0; ; n++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nil, h.tooLarge()
+		}
+		if err != nil {
+			return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "the multipart body is malformed: %v", err)
+		}
+		if n >= maxParts {
+			return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "more than %d form parts", maxParts)
+		}
+		if p.FileName() == "" {
+			b, err := readAll(p, formFieldMax)
+			if err != nil {
+				var e *Error
+				if errors.As(err, &e) && e.Status == http.StatusRequestEntityTooLarge {
+					return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "form field %q is over %d KiB", truncate(p.FormName(), 64), formFieldMax>>10)
+				}
+				return nil, nil, err
+			}
+			form.Add(p.FormName(), string(b))
+			continue
+		}
+		b, err := readAll(p, h.cfg.MaxBytes)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) == 0 {
+			return nil, nil, errorf(http.StatusBadRequest, "empty_file", "file %q is empty", truncate(p.FileName(), 100))
+		}
+		imgs = append(imgs, image{data: b, name: p.FileName()})
+	}
+	return imgs, form, nil
+}
+
+// jsonUpload is the JSON form of /upload.
+type jsonUpload struct {
+	Image string `json:"image"` // base64, or a data: URL
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+}
+
+func (h *Handler) readJSON(body io.Reader) ([]image, url.Values, error) {
+	var j jsonUpload
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nil, h.tooLarge()
+		}
+		return nil, nil, errorf(http.StatusBadRequest, "bad_json", "the JSON body is malformed: %v; send {\"image\": \"<base64>\", \"name\": \"...\"} or {\"url\": \"https://...\"}", err)
+	}
+	form := url.Values{}
+	if j.URL != "" {
+		form.Set("url", j.URL)
+	}
+	if j.Image == "" {
+		return nil, form, nil
+	}
+	b, err := decodeBase64Image(j.Image)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(b)) > h.cfg.MaxBytes {
+		return nil, nil, h.tooLarge()
+	}
+	return []image{{data: b, name: j.Name}}, form, nil
+}
+
+// decodeBase64Image accepts plain base64 (standard or URL alphabet, padded
+// or not, with line breaks) or a data: URL with ;base64.
+func decodeBase64Image(s string) ([]byte, error) {
+	if strings.HasPrefix(s, "data:") {
+		i := strings.IndexByte(s, ',')
+		if i < 0 || !strings.HasSuffix(s[:i], ";base64") {
+			return nil, errorf(http.StatusBadRequest, "bad_base64", "a data: URL must look like data:image/png;base64,....")
+		}
+		s = s[i+1:]
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimRight(s, "=")
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(s, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	b, err := enc.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		return nil, errorf(http.StatusBadRequest, "bad_base64", "the image is not valid base64")
+	}
+	return b, nil
+}

@@ -1,0 +1,82 @@
+package imageproc
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// heifSize reads the image size of a HEIC/AVIF file from its 'ispe'
+// (image spatial extents) properties without decoding anything. A grid
+// image carries one ispe per tile and one for the whole; the largest is the
+// one that matters for the pixel limit.
+func heifSize(src []byte) (w, h int, err error) {
+	meta, ok := findBox(src, "meta")
+	if !ok || len(meta) < 4 {
+		return 0, 0, errors.New("no meta box")
+	}
+	iprp, ok := findBox(meta[4:], "iprp") // meta is a full box: skip version+flags
+	if !ok {
+		return 0, 0, errors.New("no iprp box")
+	}
+	ipco, ok := findBox(iprp, "ipco")
+	if !ok {
+		return 0, 0, errors.New("no ipco box")
+	}
+	for b := ipco; len(b) >= 8; {
+		typ, body, rest, ok := nextBox(b)
+		if !ok {
+			break
+		}
+		if typ == "ispe" && len(body) >= 12 {
+			bw := int(binary.BigEndian.Uint32(body[4:8]))
+			bh := int(binary.BigEndian.Uint32(body[8:12]))
+			if int64(bw)*int64(bh) > int64(w)*int64(h) {
+				w, h = bw, bh
+			}
+		}
+		b = rest
+	}
+	if w == 0 || h == 0 {
+		return 0, 0, errors.New("no ispe property")
+	}
+	return w, h, nil
+}
+
+// findBox returns the body of the first box of type typ among the boxes in b.
+func findBox(b []byte, typ string) ([]byte, bool) {
+	for len(b) >= 8 {
+		t, body, rest, ok := nextBox(b)
+		if !ok {
+			return nil, false
+		}
+		if t == typ {
+			return body, true
+		}
+		b = rest
+	}
+	return nil, false
+}
+
+// nextBox splits one ISOBMFF box off b. Sizes that run past the buffer are
+// corrupt; size 0 means "to the end".
+func nextBox(b []byte) (typ string, body, rest []byte, ok bool) {
+	if len(b) < 8 {
+		return "", nil, nil, false
+	}
+	size := uint64(binary.BigEndian.Uint32(b[:4]))
+	typ = string(b[4:8])
+	hdr := uint64(8)
+	switch size {
+	case 0:
+		size = uint64(len(b))
+	case 1:
+		if len(b) < 16 {
+			return "", nil, nil, false
+		}
+		size, hdr = binary.BigEndian.Uint64(b[8:16]), 16
+	}
+	if size < hdr || size > uint64(len(b)) {
+		return "", nil, nil, false
+	}
+	return typ, b[hdr:size], b[size:], true
+}

@@ -1,0 +1,223 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// metaDir holds one JSON sidecar per object (content type and metadata),
+// under a dot name no key can reach.
+const metaDir = ".meta"
+
+// Local stores objects as files under a root directory. Writes are atomic
+// (temp file, fsync, rename), so a reader never sees half an image.
+type Local struct {
+	root string
+}
+
+// NewLocal opens (creating if needed) the directory dir as a store.
+func NewLocal(dir string) (*Local, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(abs, metaDir), 0o755); err != nil {
+		return nil, fmt.Errorf("storage directory %s: %w", abs, err)
+	}
+	return &Local{root: abs}, nil
+}
+
+// Root is the directory the store writes under.
+func (l *Local) Root() string { return l.root }
+
+func (l *Local) paths(key string) (data, meta string, err error) {
+	if err := CheckKey(key); err != nil {
+		return "", "", &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	}
+	rel := filepath.FromSlash(key)
+	return filepath.Join(l.root, rel), filepath.Join(l.root, metaDir, rel+".json"), nil
+}
+
+type sidecar struct {
+	ContentType string            `json:"content_type"`
+	Meta        map[string]string `json:"meta,omitempty"`
+}
+
+// Put writes data under key atomically. The sidecar goes first: a crash
+// between the two leaves an orphan sidecar, never an object without its
+// Content-Type.
+func (l *Local) Put(_ context.Context, key string, data []byte, o PutOptions) error {
+	dp, mp, err := l.paths(key)
+	if err != nil {
+		return err
+	}
+	sc, err := json.Marshal(sidecar{ContentType: o.ContentType, Meta: o.Meta})
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(mp, sc); err != nil {
+		return l.ioError("write", err)
+	}
+	if err := writeAtomic(dp, data); err != nil {
+		return l.ioError("write", err)
+	}
+	return nil
+}
+
+func (l *Local) ioError(op string, err error) error {
+	return &Error{Status: http.StatusInternalServerError, Message: "local storage failed to " + op + " (check the data directory's permissions and free space)", Err: err}
+}
+
+func writeAtomic(name string, data []byte) error {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // make the rename durable; best effort on filesystems that refuse
+		d.Close()
+	}
+	return nil
+}
+
+// Stat describes the object under key, or returns ErrNotFound.
+func (l *Local) Stat(_ context.Context, key string) (Object, error) {
+	dp, mp, err := l.paths(key)
+	if err != nil {
+		return Object{}, err
+	}
+	fi, err := os.Stat(dp)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular()) {
+		return Object{}, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return Object{}, l.ioError("read", err)
+	}
+	o := Object{Key: key, Size: fi.Size(), Modified: fi.ModTime(), ContentType: "application/octet-stream"}
+	if b, err := os.ReadFile(mp); err == nil {
+		var sc sidecar
+		if json.Unmarshal(b, &sc) == nil {
+			o.ContentType, o.Meta = sc.ContentType, sc.Meta
+		}
+	}
+	return o, nil
+}
+
+// Get reads the object under key.
+func (l *Local) Get(ctx context.Context, key string) ([]byte, Object, error) {
+	o, err := l.Stat(ctx, key)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	dp, _, _ := l.paths(key)
+	b, err := os.ReadFile(dp)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Object{}, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, Object{}, l.ioError("read", err)
+	}
+	o.Size = int64(len(b))
+	return b, o, nil
+}
+
+// Delete removes the object under key; deleting a missing object is not an
+// error (as in OSS).
+func (l *Local) Delete(_ context.Context, key string) error {
+	dp, mp, err := l.paths(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(dp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return l.ioError("delete", err)
+	}
+	os.Remove(mp)
+	return nil
+}
+
+// List returns objects under prefix, newest first, limit at a time. The
+// cursor is the key of the last object of the previous page.
+func (l *Local) List(ctx context.Context, prefix, cursor string, limit int) ([]Object, string, error) {
+	var all []Object
+	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && p != l.root {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(l.root, p)
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		o, err := l.Stat(ctx, key)
+		if err == nil {
+			all = append(all, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", l.ioError("list", err)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].Modified.Equal(all[j].Modified) {
+			return all[i].Modified.After(all[j].Modified)
+		}
+		return all[i].Key < all[j].Key
+	})
+	start := 0
+	if cursor != "" {
+		start = len(all)
+		for i, o := range all {
+			if o.Key == cursor {
+				start = i + 1
+				break
+			}
+		}
+	}
+	all = all[start:]
+	next := ""
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+		next = all[limit-1].Key
+	}
+	return all, next, nil
+}

@@ -1,0 +1,89 @@
+// Package storage is where picbed's bytes go: a local directory (local
+// mode) or an OSS bucket. Both speak the same small set of methods, which
+// the handler declares as the interface it needs.
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrNotFound is returned (wrapped) when an object does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// CacheControl is sent with every stored image: keys are content-derived,
+// so an object never changes under its key.
+const CacheControl = "public, max-age=31536000, immutable"
+
+// MaxKeyLen bounds object keys (OSS allows 1023 bytes).
+const MaxKeyLen = 1000
+
+// PutOptions are the headers an object is written with.
+type PutOptions struct {
+	ContentType string
+	Meta        map[string]string // user metadata: lower-case names, ASCII values
+}
+
+// Object describes a stored object.
+type Object struct {
+	Key         string
+	Size        int64
+	ContentType string
+	Modified    time.Time
+	Meta        map[string]string
+}
+
+// Error is a storage failure with the HTTP status it deserves and a message
+// that tells the operator what to fix. Internal detail stays in Err.
+type Error struct {
+	Status  int
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// HTTPStatus is the status a request that hit this error answers with.
+func (e *Error) HTTPStatus() int { return e.Status }
+
+// PublicMessage is what the client is told.
+func (e *Error) PublicMessage() string { return e.Message }
+
+// CheckKey refuses keys that could escape a root or confuse a listing: empty
+// or over-long keys, a leading '/', '.' or '..' segments, hidden segments
+// (picbed keeps its own files under dot names), empty segments, control
+// characters, backslashes and invalid UTF-8.
+func CheckKey(key string) error {
+	bad := func(why string) error { return fmt.Errorf("invalid object key %q: %s", key, why) }
+	if key == "" || len(key) > MaxKeyLen {
+		return bad("empty or longer than 1000 bytes")
+	}
+	if !utf8.ValidString(key) {
+		return bad("not UTF-8")
+	}
+	if strings.ContainsAny(key, "\\") {
+		return bad("backslash")
+	}
+	for _, r := range key {
+		if unicode.IsControl(r) || r == '\u202e' || r == '\u202d' {
+			return bad("control character")
+		}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || strings.HasPrefix(seg, ".") {
+			return bad("empty, dot or hidden path segment")
+		}
+	}
+	return nil
+}
