@@ -25,7 +25,7 @@ type KeyTemplate struct {
 }
 
 type keyPart struct {
-	lit string // literal text, when name == ""
+	lit  string // literal text, when name == ""
 	name string
 	n    int // for hash:N and rand:N
 }
