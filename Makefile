@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X picbed/handler.Version=$(VERSION)
 GO ?= go
 
-.PHONY: run test build package deploy bench fuzz clean
+.PHONY: run test e2e build package deploy process bench bench-peers fuzz abuse load clean
 
 ## run: the local server on 127.0.0.1:9000, storing into ./data
 run:
@@ -14,18 +14,80 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
+## e2e: the upload page in headless Chromium against the real local server
+## (installs Debian chromium as root if missing, and playwright-core via npm)
+e2e:
+	bash e2e/run.sh
+
 ## build: the static linux/amd64 binary FC runs (dist/code/main)
+# -tags nodynamic: the HEIC/AVIF/WebP codecs would otherwise link libdl
+# (purego) to look for system libraries; FC gets their pure wasm builds.
 build:
 	mkdir -p dist/code
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/code/main ./function
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags nodynamic -trimpath -ldflags "$(LDFLAGS)" -o dist/code/main ./function
 
-## package: dist/picbed.zip with the executable bit kept
+## package: dist/picbed.zip with the executable bit kept (pure Go zip)
 package: build
-	cd dist/code && rm -f ../picbed.zip && $(GO) run ../../scripts/zipdir.go ../picbed.zip main
+	$(GO) run ./scripts/zipdir -C dist/code -o dist/picbed.zip main
 
-## bench: the pipeline benchmarks over real photos
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./imageproc/
+## deploy: build, then `s deploy` (Serverless Devs: npm install -g @serverless-devs/s)
+deploy: build
+	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s, then s config add (see README, Deploy to Function Compute)"; exit 1; }
+	s deploy -y
+
+## process: store local files with the upload recipe, printing links (make process FILES='a.jpg b.png')
+process:
+	@test -n "$(FILES)" || { echo "usage: make process FILES='photo.jpg other.png'"; exit 2; }
+	$(GO) run -ldflags "$(LDFLAGS)" ./function process $(FILES)
+
+## bench: the pipeline benchmarks over the real photo set (made once by
+## scripts/make-photos.sh into bench/photos), then a summary table
+BENCH_PHOTOS ?= bench/photos
+BENCHTIME ?= 3x
+bench: $(BENCH_PHOTOS)/logo.png
+	mkdir -p bench/out
+	$(GO) test -run '^$$' -bench 'Standard|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ | tee bench/out/picbed.txt
+	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt
+
+$(BENCH_PHOTOS)/logo.png:
+	OUT=$(abspath $(BENCH_PHOTOS)) scripts/make-photos.sh
+
+## fuzz: each imageproc fuzz target (sniff, lossless strip, Process) for
+## FUZZTIME; minimizing is bounded too, since the seeds are whole photos
+FUZZTIME ?= 30s
+fuzz:
+	for f in FuzzSniff FuzzStrip FuzzProcess; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./imageproc/ || exit 1; \
+	done
+
+## bench-peers: the standard job with sharp (libvips, npm into bench/.cache)
+## and with picbed in the same run, and the ratios
+SHARP_VERSION ?= 0.34.5
+bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.json
+	mkdir -p bench/out
+	node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp 3 > bench/out/sharp.jsonl
+	for f in $(BENCH_PHOTOS)/std/*.jpg; do node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) - 1 one $$f; done > bench/out/sharp-rss.jsonl
+	$(GO) test -run '^$$' -bench 'Standard|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ | tee bench/out/picbed.txt
+	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
+		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl | tee bench/out/peers.txt
+
+bench/.cache/node_modules/sharp/package.json:
+	mkdir -p bench/.cache
+	cd bench/.cache && { [ -f package.json ] || echo '{"private": true}' > package.json; } && \
+		npm install --no-audit --no-fund --no-save sharp@$(SHARP_VERSION)
+
+## abuse: the bad-input suite (tools/hostile) against a freshly built local
+## server: status, JSON error, no object written, /healthz afterwards
+abuse:
+	$(GO) run ./tools/abuse
+
+## load: LOAD_CLIENTS clients upload 12 MP photos for LOAD_DURATION against a
+## local server (PICBED_MAX_WIDTH=1920); throughput, latency, statuses, peak RSS
+LOAD_CLIENTS ?= 8
+LOAD_DURATION ?= 60s
+LOAD_MEMORY_MB ?= 1024
+load:
+	$(GO) run ./tools/load -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION) -memory-mb $(LOAD_MEMORY_MB) -photos $(BENCH_PHOTOS)/std
 
 clean:
 	rm -rf dist

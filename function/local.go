@@ -26,12 +26,21 @@ func runLocal(cfg handler.Config, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	store, err := storage.NewLocal(cfg.DataDir)
+	local, err := storage.NewLocal(cfg.DataDir)
 	if err != nil {
 		return err
 	}
+	var store handler.Store = local
+	where := local.Root()
+	if cfg.Storage == "oss" {
+		// PICBED_STORAGE=oss outside FC: the ALIBABA_CLOUD_* credentials.
+		if store, err = newOSSStore(cfg); err != nil {
+			return err
+		}
+		where = "oss://" + cfg.OSSBucket + " at " + cfg.OSSEndpoint
+	}
 	if len(cfg.Tokens) == 0 && !cfg.AllowAnonymous {
-		tok, err := localToken(store.Root())
+		tok, err := localToken(local.Root())
 		if err != nil {
 			return err
 		}
@@ -49,7 +58,7 @@ func runLocal(cfg handler.Config, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Printf("picbed %s listening on %s (storage: %s)\n", handler.Version, base, store.Root())
+	fmt.Printf("picbed %s listening on %s (storage: %s)\n", handler.Version, base, where)
 	if len(cfg.Tokens) > 0 {
 		fmt.Printf("upload token: %s\n", cfg.Tokens[0])
 		fmt.Printf("try it:\n  curl -H 'Authorization: Bearer %s' -F file=@photo.jpg %s/upload\n", cfg.Tokens[0], base)

@@ -1,5 +1,6 @@
 // Command main is picbed's one binary. On Function Compute (FC_RUNTIME_API
-// set) it serves FC invocations; anywhere else it runs the local server.
+// set) it serves FC invocations; `main process <file>...` stores local files
+// with the upload recipe; anything else runs the local server.
 // This is the only package that knows FC exists: wiring, no business rules.
 package main
 
@@ -18,9 +19,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "picbed: invalid configuration:\n%v\n", err)
 		os.Exit(2)
 	}
-	if cfg.OnFC {
+	switch {
+	case cfg.OnFC:
 		err = runFC(cfg)
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "process":
+		err = runProcess(cfg, os.Args[2:])
+	default:
 		err = runLocal(cfg, os.Args[1:])
 	}
 	if err != nil {

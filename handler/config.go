@@ -34,11 +34,13 @@ type Config struct {
 	Quality   int
 	Strip     bool
 	Watermark *imageproc.Watermark // nil = off
+	MemoryMB  int                  // PICBED_MEMORY_MB: the instance's memory, for admission control
 
 	InboxPrefix string // PICBED_INBOX_PREFIX
 	InboxAfter  string // PICBED_INBOX_AFTER: keep | delete
 
 	WebhookSecret string // PICBED_WEBHOOK_SECRET
+	DeleteSecret  string // PICBED_DELETE_SECRET: signs delete links (default: derived from the tokens)
 
 	OSSBucket   string // PICBED_OSS_BUCKET
 	OSSEndpoint string // PICBED_OSS_ENDPOINT, scheme included
@@ -62,8 +64,9 @@ var Variables = []string{
 	"PICBED_FORMAT", "PICBED_QUALITY", "PICBED_STRIP",
 	"PICBED_WATERMARK_TEXT", "PICBED_WATERMARK_IMAGE", "PICBED_WATERMARK_FONT",
 	"PICBED_WATERMARK_POSITION", "PICBED_WATERMARK_OPACITY", "PICBED_WATERMARK_SCALE",
-	"PICBED_INBOX_PREFIX", "PICBED_INBOX_AFTER", "PICBED_WEBHOOK_SECRET",
+	"PICBED_INBOX_PREFIX", "PICBED_INBOX_AFTER", "PICBED_WEBHOOK_SECRET", "PICBED_DELETE_SECRET",
 	"PICBED_OSS_BUCKET", "PICBED_OSS_ENDPOINT", "PICBED_OSS_REGION",
+	"PICBED_MEMORY_MB",
 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv in main, a
@@ -148,6 +151,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.Quality = int(integer("PICBED_QUALITY", imageproc.DefaultQuality, 1, 100))
 	c.Strip = boolean("PICBED_STRIP", true)
 	c.Watermark = loadWatermark(str, bad)
+	c.MemoryMB = int(integer("PICBED_MEMORY_MB", defaultMemoryMB(getenv), 128, 1<<20))
 
 	c.InboxPrefix = str("PICBED_INBOX_PREFIX", "inbox/")
 	if c.InboxPrefix == "/" || strings.HasPrefix(c.InboxPrefix, "/") || !strings.HasSuffix(c.InboxPrefix, "/") {
@@ -162,6 +166,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.WebhookSecret = str("PICBED_WEBHOOK_SECRET", "")
 	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
 		bad("PICBED_WEBHOOK_SECRET", "needs at least 16 characters")
+	}
+	c.DeleteSecret = str("PICBED_DELETE_SECRET", "")
+	if c.DeleteSecret != "" && len(c.DeleteSecret) < 16 {
+		bad("PICBED_DELETE_SECRET", "needs at least 16 characters")
 	}
 
 	c.OSSBucket = str("PICBED_OSS_BUCKET", "")
@@ -201,17 +209,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 }
 
 // loadWatermark reads the PICBED_WATERMARK_* variables; nil when neither a
-// text nor an image is set.
+// text nor an image is set. imageproc.NewWatermark parses the font or logo
+// once, here, so a text the font cannot draw (Chinese with the built-in
+// Latin font) stops the start instead of printing boxes on every image.
 func loadWatermark(str func(string, string) string, bad func(string, string, ...any)) *imageproc.Watermark {
 	text, img := str("PICBED_WATERMARK_TEXT", ""), str("PICBED_WATERMARK_IMAGE", "")
 	if text == "" && img == "" {
 		return nil
 	}
 	w := &imageproc.Watermark{Text: text, Position: str("PICBED_WATERMARK_POSITION", "bottom-right")}
+	ok := true
 	if img != "" {
 		b, err := os.ReadFile(img)
 		if err != nil {
 			bad("PICBED_WATERMARK_IMAGE", "cannot read %s: %v", img, err)
+			ok = false
 		}
 		w.Image = b
 	}
@@ -219,6 +231,7 @@ func loadWatermark(str func(string, string) string, bad func(string, string, ...
 		b, err := os.ReadFile(f)
 		if err != nil {
 			bad("PICBED_WATERMARK_FONT", "cannot read %s: %v", f, err)
+			ok = false
 		}
 		w.Font = b
 	}
@@ -240,6 +253,24 @@ func loadWatermark(str func(string, string) string, bad func(string, string, ...
 	case "top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right":
 	default:
 		bad("PICBED_WATERMARK_POSITION", "%q is not one of top-left, top, top-right, left, center, right, bottom-left, bottom, bottom-right", w.Position)
+		ok = false
+	}
+	if !ok {
+		return w
+	}
+	ready, err := imageproc.NewWatermark(*w)
+	var we *imageproc.WatermarkError
+	switch {
+	case err == nil:
+		return ready
+	case errors.As(err, &we) && we.Field == "image":
+		bad("PICBED_WATERMARK_IMAGE", "%s: %v", img, we)
+	case errors.As(err, &we) && we.Field == "font":
+		bad("PICBED_WATERMARK_FONT", "%s: %v", str("PICBED_WATERMARK_FONT", ""), we)
+	case errors.As(err, &we) && we.Field == "text" && str("PICBED_WATERMARK_FONT", "") == "":
+		bad("PICBED_WATERMARK_TEXT", "%v (PICBED_WATERMARK_FONT is unset, and the built-in font is Latin only)", we)
+	default:
+		bad("PICBED_WATERMARK_TEXT", "%v", err)
 	}
 	return w
 }

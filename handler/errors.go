@@ -60,10 +60,16 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "corrupt_image", Message: publicDetail(err) + "; the file is truncated or damaged", Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "timeout", Message: "the request took too long; try again", RetryAfter: 5, Err: err}
+	case errors.Is(err, context.Canceled):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "canceled", Message: "the request was canceled before it finished; try again", RetryAfter: 1, Err: err}
 	}
 	var se statusError
 	if errors.As(err, &se) {
-		return &Error{Status: se.HTTPStatus(), Code: codeFor(se.HTTPStatus()), Message: se.PublicMessage(), Err: err}
+		e := &Error{Status: se.HTTPStatus(), Code: codeFor(se.HTTPStatus()), Message: se.PublicMessage(), Err: err}
+		if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
+			e.RetryAfter = 5 // whoever said "try again" should say when
+		}
+		return e
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "picbed hit an internal error; the request id in the log tells what happened", Err: err}
 }
@@ -105,11 +111,15 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status >= 500 {
 		lvl = slog.LevelError
 	}
-	slog.Log(r.Context(), lvl, "request failed", "request_id", requestID(r.Context()), "status", e.Status, "code", e.Code, "err", err)
+	logFrom(r.Context()).Log(r.Context(), lvl, "request failed", "status", e.Status, "code", e.Code, "err", redact(err.Error()))
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	writeJSON(w, e.Status, map[string]string{"error": e.Code, "message": e.Message})
+	msg := e.Message
+	if e.Status == http.StatusInternalServerError {
+		msg += " (request " + requestID(r.Context()) + ")"
+	}
+	writeJSON(w, e.Status, map[string]string{"error": e.Code, "message": msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -2,10 +2,123 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"picbed/handler/fetch"
+	"picbed/storage"
 )
 
-// fetchImage downloads an image by URL with the SSRF-safe fetcher.
+// remoteFetcher is what picbed needs to download a URL: *fetch.Fetcher.
+type remoteFetcher interface {
+	Get(ctx context.Context, rawURL string) (*fetch.Result, error)
+}
+
+// WithFetchOptions builds the remote fetcher from o instead of the
+// defaults (a zero MaxBytes becomes PICBED_MAX_BYTES). Tests use it to
+// allow loopback origins (fetch.Options{AllowLoopback: true}), shorten
+// timeouts or replace the resolver; no environment variable can.
+func WithFetchOptions(o fetch.Options) Option {
+	return func(h *Handler) { h.fetcher = newFetcher(h.cfg, o) }
+}
+
+func newFetcher(cfg Config, o fetch.Options) *fetch.Fetcher {
+	if o.MaxBytes == 0 {
+		o.MaxBytes = cfg.MaxBytes
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "picbed/" + Version + " (image host; fetching an image a user linked)"
+	}
+	return fetch.New(o)
+}
+
+// fetchImage downloads an image by URL with the SSRF-safe fetcher. The
+// bytes are not trusted here: ingest sniffs them like any upload, so an
+// HTML or SVG answer is a 415 whatever its Content-Type said.
+//
+// A URL under PICBED_PUBLIC_URL is one of ours: it is read from the store
+// instead of fetched (on local mode it is a loopback URL the fetcher would
+// refuse, and on OSS there is no point going out and back in), and then
+// processed with the request's options like any other upload.
 func (h *Handler) fetchImage(ctx context.Context, rawURL string) (image, error) {
-	return image{}, errorf(http.StatusNotImplemented, "not_implemented", "upload by URL is not available yet")
+	rawURL = strings.TrimSpace(rawURL)
+	if key, ok := h.ourKey(rawURL); ok {
+		if err := storage.CheckKey(key); err != nil {
+			return image{}, errorf(http.StatusBadRequest, "bad_url", "%q is under this server's public URL but names no valid object key", truncate(rawURL, 200))
+		}
+		data, _, err := h.store.Get(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return image{}, errorf(http.StatusNotFound, "not_found", "%q is under this server's public URL but no image is stored there", truncate(rawURL, 200))
+		}
+		if err != nil {
+			return image{}, storageError(err)
+		}
+		return image{data: data, name: path.Base(key)}, nil
+	}
+	res, err := h.fetcher.Get(ctx, rawURL)
+	if err != nil {
+		return image{}, fetchError(err)
+	}
+	return image{data: res.Data, name: nameFromURL(res.URL)}, nil
+}
+
+// fetchError gives a fetch failure its status and a code a script can
+// branch on; the message says which URL and why.
+func fetchError(err error) error {
+	var fe *fetch.Error
+	if !errors.As(err, &fe) {
+		return err
+	}
+	code := map[fetch.Kind]string{
+		fetch.KindBadURL:    "bad_url",
+		fetch.KindRefused:   "url_refused",
+		fetch.KindDNS:       "upstream_dns",
+		fetch.KindStatus:    "upstream_status",
+		fetch.KindUpstream:  "upstream_failed",
+		fetch.KindTimeout:   "upstream_timeout",
+		fetch.KindTooLarge:  "too_large",
+		fetch.KindRedirects: "too_many_redirects",
+	}[fe.Kind]
+	return &Error{Status: fe.HTTPStatus(), Code: code, Message: fe.PublicMessage(), Err: err}
+}
+
+// nameFromURL is the last path segment, the file name hint for {name}.
+func nameFromURL(u *url.URL) string {
+	if u == nil {
+		return "image"
+	}
+	name := path.Base(u.Path)
+	if name == "." || name == "/" || name == "" {
+		return "image"
+	}
+	return name
+}
+
+// ourKey tells whether rawURL points under PICBED_PUBLIC_URL and, if so,
+// the object key it names. http and https count as the same site.
+func (h *Handler) ourKey(rawURL string) (string, bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	pub, err := url.Parse(h.cfg.PublicURL)
+	if err != nil {
+		return "", false
+	}
+	if !isHTTP(u.Scheme) || !isHTTP(pub.Scheme) || !strings.EqualFold(u.Host, pub.Host) {
+		return "", false
+	}
+	prefix := strings.TrimSuffix(pub.Path, "/") + "/"
+	if !strings.HasPrefix(u.Path, prefix) {
+		return "", false
+	}
+	key := strings.TrimPrefix(u.Path, prefix)
+	return key, key != ""
+}
+
+func isHTTP(scheme string) bool {
+	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
 }

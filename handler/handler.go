@@ -10,12 +10,17 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"picbed/imageproc"
 	"picbed/storage"
 )
 
@@ -40,6 +45,14 @@ type Handler struct {
 	tokens [][32]byte // sha256 of each token: compared in constant time, equal length
 	mux    *http.ServeMux
 	now    func() time.Time
+	log    *slog.Logger
+	admit  *admission // memory budget for decoding; see admission.go
+	limits timeLimits
+	// pipeline is imageproc.Process; tests slow it down or make it panic.
+	pipeline func([]byte, imageproc.Recipe) (imageproc.Result, error)
+
+	// fetch.go: the SSRF-safe fetcher for upload by URL, rehost, webhook
+	fetcher remoteFetcher
 }
 
 // Option changes how New builds the Handler (tests use these).
@@ -48,9 +61,15 @@ type Option func(*Handler)
 // WithClock replaces time.Now (for key templates in tests).
 func WithClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
 
+// WithLogger sends the Handler's logs to l instead of slog.Default() (tests
+// capture them to check that no secret is ever logged).
+func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
+
 // New builds the Handler for cfg and store.
 func New(cfg Config, store Store, opts ...Option) *Handler {
-	h := &Handler{cfg: cfg, store: store, now: time.Now}
+	h := &Handler{cfg: cfg, store: store, now: time.Now, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
+	h.admit = newAdmission(cfg.MemoryBudget())
+	tuneGC(cfg)
 	for _, t := range cfg.Tokens {
 		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
 	}
@@ -71,28 +90,33 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 }
 
 // ServeHTTP runs every request through the same frame: request id, CORS,
-// panic recovery and one log line.
+// panic recovery and one structured log line. The log line names the route,
+// never the query string or a header: those may hold tokens.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := r.Header.Get("X-Fc-Request-Id")
-	if id == "" {
-		id = newRequestID()
+	id := requestIDFrom(r.Header.Get("X-Fc-Request-Id"))
+	st := &reqState{id: id, log: h.log.With("request_id", id)}
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, st))
+	body := &countingBody{ReadCloser: r.Body}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = body
 	}
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rec.Header().Set("X-Request-Id", id)
 	cors(rec.Header())
 	defer func() {
 		if p := recover(); p != nil {
-			slog.Error("panic", "request_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			st.log.Error("panic", "panic", redact(fmt.Sprint(p)), "stack", string(debug.Stack()))
 			if !rec.wrote {
 				writeJSON(rec, http.StatusInternalServerError, map[string]string{
 					"error": "internal", "message": "picbed hit an internal error (request " + id + ")"})
+			} else {
+				rec.status = http.StatusInternalServerError
 			}
 		}
-		slog.Info("request", "request_id", id, "method", r.Method, "route", routeName(r.URL.Path),
-			"status", rec.status, "bytes_in", r.ContentLength, "bytes_out", rec.bytes,
-			"duration_ms", time.Since(start).Milliseconds())
+		st.log.Info("request", "method", r.Method, "route", routeName(r.URL.Path),
+			"status", rec.status, "bytes_in", body.n.Load(), "bytes_out", rec.bytes,
+			"duration_ms", time.Since(start).Milliseconds(), "path", st.pathTaken())
 	}()
 	if r.Method == http.MethodOptions {
 		rec.WriteHeader(http.StatusNoContent)
@@ -123,15 +147,91 @@ func routeName(p string) string {
 
 type requestIDKey struct{}
 
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+// reqState is what one request's frame shares with the code it runs: its id,
+// its logger, and the pipeline paths taken (for the request log line).
+type reqState struct {
+	id  string
+	log *slog.Logger
+
+	mu    sync.Mutex
+	paths []string
 }
+
+func (s *reqState) addPath(p string) {
+	s.mu.Lock()
+	s.paths = append(s.paths, p)
+	s.mu.Unlock()
+}
+
+func (s *reqState) pathTaken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.paths, ",")
+}
+
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(requestIDKey{}).(*reqState)
+	return st
+}
+
+func requestID(ctx context.Context) string {
+	if st := stateFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
+}
+
+// logFrom is the request's logger (with its id), or the default logger
+// outside a request (OSS events).
+func logFrom(ctx context.Context) *slog.Logger {
+	if st := stateFrom(ctx); st != nil {
+		return st.log
+	}
+	return slog.Default()
+}
+
+// notePath records the pipeline path a request took, for its log line.
+func notePath(ctx context.Context, p string) {
+	if st := stateFrom(ctx); st != nil {
+		st.addPath(p)
+	}
+}
+
+// requestIDFrom keeps FC's request id when it looks like one (it is echoed
+// in a header and logged), else makes a new one.
+func requestIDFrom(fc string) string {
+	if fc != "" && len(fc) <= 128 && !strings.ContainsFunc(fc, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) {
+		return fc
+	}
+	return newRequestID()
+}
+
+// secretInURL matches the query string of any URL in a message: links
+// handed to picbed may carry signatures (OSS, S3) or tokens.
+var secretInURL = regexp.MustCompile(`(?i)((?:https?|ftp)://[^\s?#"']*)[?#][^\s"']*`)
+
+// redact removes query strings from any URL in s before it is logged.
+func redact(s string) string { return secretInURL.ReplaceAllString(s, "$1?[redacted]") }
 
 func newRequestID() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// countingBody counts the request bytes actually read (Content-Length may
+// be absent or a lie), for the log line.
+type countingBody struct {
+	io.ReadCloser
+	n atomic.Int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 type statusRecorder struct {

@@ -236,19 +236,21 @@ func (h *Handler) ingest(ctx context.Context, img image, rc imageproc.Recipe, or
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "bad_name", "cannot make an object key from this file name; rename the file")
 	}
-	obj, err := h.store.Stat(ctx, key)
+	obj, err := h.stat(ctx, key)
 	if err == nil {
 		u := h.fromObject(obj, img.name)
 		u.Deduplicated = true
+		notePath(ctx, "dedupe")
 		return u, nil
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
-		return nil, err
+		return nil, storageError(err)
 	}
-	res, err := imageproc.Process(img.data, rc)
+	res, err := h.process(ctx, img.data, hdr, rc)
 	if err != nil {
 		return nil, err
 	}
+	notePath(ctx, string(res.Info.Path))
 	if res.Info.Output.Format != outFmt {
 		return nil, fmt.Errorf("imageproc wrote %s where %s was planned", res.Info.Output.Format, outFmt)
 	}
@@ -262,15 +264,29 @@ func (h *Handler) ingest(ctx context.Context, img image, rc imageproc.Recipe, or
 		"source-height": strconv.Itoa(res.Info.Source.Height),
 		"source-size":   strconv.Itoa(res.Info.Source.Size),
 		"source-format": string(res.Info.Source.Format),
+		"source-frames": strconv.Itoa(res.Info.Source.Frames),
 	}
-	if err := h.store.Put(ctx, key, res.Data, storage.PutOptions{ContentType: outFmt.MIME(), Meta: meta}); err != nil {
-		return nil, err
+	if err := h.put(ctx, key, res.Data, storage.PutOptions{ContentType: outFmt.MIME(), Meta: meta}); err != nil {
+		return nil, storageError(err)
 	}
 	u := h.links(key, img.name)
 	u.Width, u.Height, u.Size, u.Format = res.Info.Output.Width, res.Info.Output.Height, len(res.Data), outFmt
 	u.Source = res.Info.Source
 	u.Path = res.Info.Path
 	return u, nil
+}
+
+// stat and put are the store's calls under the storage time limit.
+func (h *Handler) stat(ctx context.Context, key string) (storage.Object, error) {
+	ctx, cancel := h.limits.stage(ctx, h.limits.storage)
+	defer cancel()
+	return h.store.Stat(ctx, key)
+}
+
+func (h *Handler) put(ctx context.Context, key string, data []byte, o storage.PutOptions) error {
+	ctx, cancel := h.limits.stage(ctx, h.limits.storage)
+	defer cancel()
+	return h.store.Put(ctx, key, data, o)
 }
 
 // fromObject answers for an image stored earlier, from its metadata.
@@ -280,7 +296,7 @@ func (h *Handler) fromObject(o storage.Object, name string) *Uploaded {
 	u.Width, u.Height, u.Size = atoi("width"), atoi("height"), int(o.Size)
 	u.Format = imageproc.Format(strings.TrimPrefix(o.ContentType, "image/"))
 	u.Source = imageproc.ImageInfo{Format: imageproc.Format(o.Meta["source-format"]),
-		Width: atoi("source-width"), Height: atoi("source-height"), Size: atoi("source-size")}
+		Width: atoi("source-width"), Height: atoi("source-height"), Size: atoi("source-size"), Frames: atoi("source-frames")}
 	return u
 }
 
@@ -400,7 +416,7 @@ func readAll(r io.Reader, max int64) ([]byte, error) {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %d MiB (PICBED_MAX_BYTES); shrink the image first", max>>20)
 	}
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "bad_body", "the request body could not be read: %v", err)
+		return nil, &Error{Status: http.StatusBadRequest, Code: "bad_body", Message: "the request body could not be read: " + err.Error(), Err: err}
 	}
 	return buf.Bytes(), nil
 }
@@ -437,6 +453,10 @@ func (h *Handler) readMultipart(mr *multipart.Reader) ([]image, url.Values, erro
 		}
 		b, err := readAll(p, h.cfg.MaxBytes)
 		if err != nil {
+			var e *Error
+			if errors.As(err, &e) && e.Code == "bad_body" {
+				return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "file %q: the multipart body is malformed or cut short: %v", truncate(p.FileName(), 100), e.Err)
+			}
 			return nil, nil, err
 		}
 		if len(b) == 0 {

@@ -5,13 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image"
-	_ "image/gif"  // DecodeConfig for GIF headers
-	_ "image/jpeg" // DecodeConfig for JPEG headers
-	_ "image/png"  // DecodeConfig for PNG headers
+	"image/jpeg"
+	"image/png"
 
-	_ "golang.org/x/image/bmp"  // DecodeConfig for BMP headers
-	_ "golang.org/x/image/tiff" // DecodeConfig for TIFF headers
-	_ "golang.org/x/image/webp" // DecodeConfig for WebP headers
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 )
 
 // Format is an image container picbed recognises from its magic bytes.
@@ -120,24 +118,35 @@ func sniffISOBMFF(src []byte) (Format, bool) {
 }
 
 // Header is what an image's header tells before any pixel is decoded.
+// Frames is 1 for still images; GIF and WebP count their frames.
 type Header struct {
 	Format        Format
 	Width, Height int
+	Frames        int
 }
 
-// ReadHeader sniffs src and reads its dimensions from the header alone.
+// ReadHeader sniffs src and reads its dimensions (and, for GIF and WebP,
+// its frame count) from the header alone: nothing here allocates in
+// proportion to the declared size, so a decompression bomb costs nothing
+// until CheckLimits refuses it. Each format is read by its own parser, never
+// through image.DecodeConfig, whose registry several packages fill.
 func ReadHeader(src []byte) (Header, error) {
 	f, err := Sniff(src)
 	if err != nil {
 		return Header{}, err
 	}
 	var w, h int
+	frames := 1
 	switch f {
 	case HEIC, AVIF:
 		w, h, err = heifSize(src)
+	case GIF:
+		w, h, frames, err = gifHeader(src)
+	case WebP:
+		w, h, frames, err = webpHeader(src)
 	default:
 		var c image.Config
-		c, _, err = image.DecodeConfig(bytes.NewReader(src))
+		c, err = decodeConfig(src, f)
 		w, h = c.Width, c.Height
 	}
 	if err != nil {
@@ -146,5 +155,21 @@ func ReadHeader(src []byte) (Header, error) {
 	if w <= 0 || h <= 0 {
 		return Header{}, fmt.Errorf("%w: the %s header declares %dx%d", ErrCorrupt, f, w, h)
 	}
-	return Header{Format: f, Width: w, Height: h}, nil
+	return Header{Format: f, Width: w, Height: h, Frames: frames}, nil
+}
+
+// decodeConfig reads the size of the formats the standard decoders know.
+func decodeConfig(src []byte, f Format) (image.Config, error) {
+	r := bytes.NewReader(src)
+	switch f {
+	case JPEG:
+		return jpeg.DecodeConfig(r)
+	case PNG:
+		return png.DecodeConfig(r)
+	case BMP:
+		return bmp.DecodeConfig(r)
+	case TIFF:
+		return tiff.DecodeConfig(r)
+	}
+	return image.Config{}, fmt.Errorf("no header reader for %s", f)
 }

@@ -10,6 +10,9 @@ import (
 // image carries one ispe per tile and one for the whole; the largest is the
 // one that matters for the pixel limit.
 func heifSize(src []byte) (w, h int, err error) {
+	if err := heifComplete(src); err != nil {
+		return 0, 0, err
+	}
 	meta, ok := findBox(src, "meta")
 	if !ok || len(meta) < 4 {
 		return 0, 0, errors.New("no meta box")
@@ -79,4 +82,18 @@ func nextBox(b []byte) (typ string, body, rest []byte, ok bool) {
 		return "", nil, nil, false
 	}
 	return typ, b[hdr:size], b[size:], true
+}
+
+// heifComplete checks that every top-level box fits in the file: a
+// truncated upload cuts the mdat box short, and the decoders would
+// otherwise return a half-grey picture without complaint.
+func heifComplete(src []byte) error {
+	for b := src; len(b) > 0; {
+		_, _, rest, ok := nextBox(b)
+		if !ok {
+			return errors.New("a box runs past the end of the file")
+		}
+		b = rest
+	}
+	return nil
 }

@@ -83,8 +83,8 @@ func (r Recipe) OutputFormat(src Format) Format {
 // ImageInfo describes one image: what came in or what went out.
 type ImageInfo struct {
 	Format Format `json:"format"`
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
+	Width  int    `json:"width"`  // as displayed: after EXIF orientation
+	Height int    `json:"height"` // as displayed: after EXIF orientation
 	Size   int    `json:"size"`
 	Frames int    `json:"frames,omitempty"`
 }
@@ -122,7 +122,7 @@ type Result struct {
 	Info Info
 }
 
-// CheckLimits refuses a header whose dimensions exceed l.
+// CheckLimits refuses a header whose dimensions or frame count exceed l.
 func CheckLimits(h Header, l Limits) error {
 	if l.MaxSide > 0 && (h.Width > l.MaxSide || h.Height > l.MaxSide) {
 		return fmt.Errorf("%w: %dx%d has a side over %d pixels", ErrTooLarge, h.Width, h.Height, l.MaxSide)
@@ -131,22 +131,8 @@ func CheckLimits(h Header, l Limits) error {
 		return fmt.Errorf("%w: %dx%d is %.1f megapixels, over the limit of %.1f", ErrTooLarge,
 			h.Width, h.Height, float64(px)/1e6, float64(l.MaxPixels)/1e6)
 	}
+	if l.MaxFrames > 0 && h.Frames > l.MaxFrames {
+		return fmt.Errorf("%w: %d frames, over the limit of %d", ErrTooLarge, h.Frames, l.MaxFrames)
+	}
 	return nil
-}
-
-// Process runs the recipe on src. It reads the header and checks the limits
-// before anything is decoded.
-func Process(src []byte, r Recipe) (Result, error) {
-	h, err := ReadHeader(src)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := CheckLimits(h, r.Limits); err != nil {
-		return Result{}, err
-	}
-	in := ImageInfo{Format: h.Format, Width: h.Width, Height: h.Height, Size: len(src)}
-	return Result{
-		Data: src,
-		Info: Info{Source: in, Output: in, Path: PathPassThrough},
-	}, nil
 }

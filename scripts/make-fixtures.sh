@@ -38,3 +38,46 @@ $IM "$LOGO" -filter Lanczos -resize 288x PNG32:$OUT/logo.png
 $IM "$L16/Dragonfly_by_Bolly.jpg" -resize 160x120^ -gravity center -extent 160x120 \
     \( +clone -rotate 90 -resize 160x120! \) \( +clone -flop \) -set delay 20 -loop 0 -colors 64 $OUT/animated.gif
 ls -l $OUT
+
+# --- imageproc fixtures (issue 3) ---------------------------------------
+# Also needs: libheif-examples (heif-enc), libavif-bin (avifenc), webp (cwebp, gif2webp, webpmux).
+for t in heif-enc:libheif-examples avifenc:libavif-bin cwebp:webp; do
+  command -v ${t%%:*} >/dev/null || apt-get install -y --no-install-recommends ${t#*:}
+done
+for p in lomiri-wallpapers-20.04; do
+  (cd "$WORK" && { ls ${p}_*.deb >/dev/null 2>&1 || apt-get download "$p"; } &&
+    { [ -d "ex/$p" ] || { mkdir -p "ex/$p"; dpkg-deb -x ${p}_*.deb "ex/$p"; }; })
+done
+L20=$WORK/ex/lomiri-wallpapers-20.04/usr/share/backgrounds
+T=$WORK/tmp; mkdir -p $T
+# orientation_N.jpg: a 96x64 upright picture (photo + red block in the top-left
+# corner) stored with the inverse of transform N and EXIF Orientation N, so
+# every file displays the same upright picture.
+$IM "$L16/Dragonfly_by_Bolly.jpg" -resize 96x64^ -gravity center -extent 96x64 +repage \
+    -fill red -draw 'rectangle 0,0 23,15' -strip $T/upright.png
+inv=(x "" "-flop" "-rotate 180" "-flip" "-transpose" "-rotate -90" "-transverse" "-rotate 90")
+for n in 1 2 3 4 5 6 7 8; do
+  $IM $T/upright.png ${inv[$n]} -sampling-factor 1x1 -quality 95 $OUT/orientation_$n.jpg
+  phone_exif $OUT/orientation_$n.jpg $n
+done
+# icc.jpg / icc.png: a picture carrying an ICC profile (sRGB-elle-V2-srgbtrc)
+# plus GPS/camera metadata; the profile must survive, the rest must not.
+$IM "$L20/Painting-Colors_by__herobrine7gamer.jpg" -resize 320x240^ -gravity center -extent 320x240 +repage \
+    -quality 85 $OUT/icc.jpg
+phone_exif $OUT/icc.jpg 1
+$IM $OUT/icc.jpg -resize 160x120 $OUT/icc.png
+exiftool -q -overwrite_original -GPSLatitude=48.858370 -GPSLatitudeRef=N -Make=Apple -Comment="taken at home" $OUT/icc.png
+# phone.heic / phone.avif: small phone-format photos (decode in pure Go, become JPEG).
+$IM $OUT/phone.jpg -resize 320x240 $T/small.png
+heif-enc --quality 60 -o $OUT/phone.heic $T/small.png
+avifenc --min 20 --max 30 -s 8 $T/small.png $OUT/phone.avif >/dev/null
+# phone.webp: lossy WebP with EXIF (GPS) and XMP chunks; animated.webp from animated.gif.
+$IM $OUT/phone.jpg -resize 320x240 -quality 90 $T/small.jpg
+phone_exif $T/small.jpg 1
+cwebp -quiet -q 70 -metadata all $T/small.jpg -o $OUT/phone.webp
+gif2webp -quiet $OUT/animated.gif -o $T/anim.webp
+exiftool -q -o $T/exif.exif $T/small.jpg 2>/dev/null || exiftool -q -tagsfromfile $T/small.jpg -all:all -o $T/exif.exif
+webpmux -set exif $T/exif.exif $T/anim.webp -o $OUT/animated.webp
+# animated-meta.gif: animated.gif plus a comment extension (metadata to strip).
+$IM $OUT/animated.gif -set comment "taken at home" $OUT/animated-meta.gif
+ls -l $OUT

@@ -2,15 +2,19 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // metaDir holds one JSON sidecar per object (content type and metadata),
@@ -18,9 +22,12 @@ import (
 const metaDir = ".meta"
 
 // Local stores objects as files under a root directory. Writes are atomic
-// (temp file, fsync, rename), so a reader never sees half an image.
+// (temp file, fsync, rename), so a reader never sees half an image. Every
+// file operation goes through an os.Root: no key, and no symlink planted
+// inside the directory, can reach a file outside it.
 type Local struct {
 	root string
+	r    *os.Root
 }
 
 // NewLocal opens (creating if needed) the directory dir as a store.
@@ -32,18 +39,22 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(filepath.Join(abs, metaDir), 0o755); err != nil {
 		return nil, fmt.Errorf("storage directory %s: %w", abs, err)
 	}
-	return &Local{root: abs}, nil
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("storage directory %s: %w", abs, err)
+	}
+	return &Local{root: abs, r: r}, nil
 }
 
 // Root is the directory the store writes under.
 func (l *Local) Root() string { return l.root }
 
+// paths are the object's and its sidecar's names relative to the root.
 func (l *Local) paths(key string) (data, meta string, err error) {
 	if err := CheckKey(key); err != nil {
 		return "", "", &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
 	}
-	rel := filepath.FromSlash(key)
-	return filepath.Join(l.root, rel), filepath.Join(l.root, metaDir, rel+".json"), nil
+	return key, metaDir + "/" + key + ".json", nil
 }
 
 type sidecar struct {
@@ -63,30 +74,34 @@ func (l *Local) Put(_ context.Context, key string, data []byte, o PutOptions) er
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(mp, sc); err != nil {
+	if err := l.writeAtomic(mp, sc); err != nil {
 		return l.ioError("write", err)
 	}
-	if err := writeAtomic(dp, data); err != nil {
+	if err := l.writeAtomic(dp, data); err != nil {
 		return l.ioError("write", err)
 	}
 	return nil
 }
 
+// ioError is a failure of the disk under the store: the service is
+// unavailable until the operator fixes it, and a retry is safe.
 func (l *Local) ioError(op string, err error) error {
-	return &Error{Status: http.StatusInternalServerError, Message: "local storage failed to " + op + " (check the data directory's permissions and free space)", Err: err}
+	return &Error{Status: http.StatusServiceUnavailable, Message: "local storage failed to " + op + " (check the data directory's permissions and free space)", Err: err}
 }
 
-func writeAtomic(name string, data []byte) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func (l *Local) writeAtomic(name string, data []byte) error {
+	dir := path.Dir(name)
+	if err := l.r.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	rnd := make([]byte, 8)
+	rand.Read(rnd)
+	tmp := path.Join(dir, ".tmp-"+hex.EncodeToString(rnd))
+	f, err := l.r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
+	defer l.r.Remove(tmp) // fails harmlessly after a successful rename
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
@@ -98,34 +113,40 @@ func writeAtomic(name string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
+	if err := l.r.Rename(tmp, name); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
+	if d, err := l.r.Open(dir); err == nil {
 		d.Sync() // make the rename durable; best effort on filesystems that refuse
 		d.Close()
 	}
 	return nil
 }
 
-// Stat describes the object under key, or returns ErrNotFound.
+// missing reports whether err means "no such object": it does not exist,
+// or reaching it would leave the root (a symlink pointing outside), which
+// callers must not be able to tell apart.
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) ||
+		strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// Stat describes the object under key, or returns ErrNotFound. Only
+// regular files are objects: a symlink is never followed to its target.
 func (l *Local) Stat(_ context.Context, key string) (Object, error) {
 	dp, mp, err := l.paths(key)
 	if err != nil {
 		return Object{}, err
 	}
-	fi, err := os.Stat(dp)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular()) {
+	fi, err := l.r.Lstat(dp)
+	if (err != nil && missing(err)) || (err == nil && !fi.Mode().IsRegular()) {
 		return Object{}, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
 	if err != nil {
 		return Object{}, l.ioError("read", err)
 	}
 	o := Object{Key: key, Size: fi.Size(), Modified: fi.ModTime(), ContentType: "application/octet-stream"}
-	if b, err := os.ReadFile(mp); err == nil {
+	if b, err := l.r.ReadFile(mp); err == nil {
 		var sc sidecar
 		if json.Unmarshal(b, &sc) == nil {
 			o.ContentType, o.Meta = sc.ContentType, sc.Meta
@@ -140,9 +161,8 @@ func (l *Local) Get(ctx context.Context, key string) ([]byte, Object, error) {
 	if err != nil {
 		return nil, Object{}, err
 	}
-	dp, _, _ := l.paths(key)
-	b, err := os.ReadFile(dp)
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := l.r.ReadFile(key)
+	if err != nil && missing(err) {
 		return nil, Object{}, fmt.Errorf("%s: %w", key, ErrNotFound)
 	}
 	if err != nil {
@@ -159,10 +179,10 @@ func (l *Local) Delete(_ context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(dp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := l.r.Remove(dp); err != nil && !missing(err) {
 		return l.ioError("delete", err)
 	}
-	os.Remove(mp)
+	l.r.Remove(mp)
 	return nil
 }
 
@@ -170,22 +190,23 @@ func (l *Local) Delete(_ context.Context, key string) error {
 // cursor is the key of the last object of the previous page.
 func (l *Local) List(ctx context.Context, prefix, cursor string, limit int) ([]Object, string, error) {
 	var all []Object
-	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(l.r.FS(), ".", func(key string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && p != l.root {
+		if strings.HasPrefix(d.Name(), ".") && key != "." {
 			if d.IsDir() {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			return nil
 		}
 		if d.IsDir() {
+			if key != "." && !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/") {
+				return fs.SkipDir // outside the prefix: do not walk it
+			}
 			return nil
 		}
-		rel, _ := filepath.Rel(l.root, p)
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix) {
+		if !d.Type().IsRegular() || !strings.HasPrefix(key, prefix) {
 			return nil
 		}
 		o, err := l.Stat(ctx, key)

@@ -1,0 +1,177 @@
+// Browser test of picbed's upload page, run by e2e/run.sh (make e2e)
+// against a real local server: token, file input upload, synthetic paste,
+// the shown Markdown, the gallery, delete, an API error, screenshots.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const base = process.env.PICBED_URL;
+const token = process.env.PICBED_TOKEN;
+const out = join(here, 'out');
+if (!base || !token) throw new Error('PICBED_URL and PICBED_TOKEN must be set (run e2e/run.sh)');
+mkdirSync(out, { recursive: true });
+
+let failures = 0;
+function check(ok, what) {
+  console.log((ok ? 'ok   ' : 'FAIL ') + what);
+  if (!ok) failures++;
+}
+
+async function waitHealthy() {
+  for (let i = 0; i < 150; i++) {
+    try {
+      const r = await fetch(base + '/healthz');
+      if (r.ok) return;
+    } catch (e) { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the server did not answer /healthz');
+}
+
+async function api(path, init = {}) {
+  const r = await fetch(base + path, { ...init, headers: { Authorization: 'Bearer ' + token, ...(init.headers || {}) } });
+  return { status: r.status, json: r.headers.get('content-type')?.includes('json') ? await r.json() : null };
+}
+
+await waitHealthy();
+const profile = mkdtempSync(join(tmpdir(), 'picbed-e2e-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1280, height: 900 },
+});
+const problems = [];
+try {
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push('console error: ' + m.text());
+    if (/Content.Security.Policy/i.test(m.text())) problems.push('CSP violation: ' + m.text());
+  });
+
+  await page.goto(base + '/');
+  await page.locator('#login').waitFor({ state: 'visible' });
+  check(true, 'the page asks for the token');
+
+  check(!(await page.isVisible('#signout')), '"Forget token" is hidden while no token is set');
+
+  // A wrong token shows the server's message and is not kept.
+  await page.fill('#token', 'wrong-token-0123456789');
+  await page.click('#login-form button');
+  await page.waitForFunction(() => document.getElementById('login-msg').textContent.length > 0);
+  const loginMsg = await page.textContent('#login-msg');
+  check(/token/i.test(loginMsg), 'a wrong token shows the API message: ' + JSON.stringify(loginMsg));
+
+  await page.fill('#token', token);
+  await page.click('#login-form button');
+  await page.locator('#app').waitFor({ state: 'visible' });
+  check(await page.evaluate(() => localStorage.getItem('picbed.token')) === token, 'the token is kept in localStorage');
+
+  // 1. The file input, with a real phone photo.
+  await page.setInputFiles('#files', join(here, '..', 'testdata', 'phone.jpg'));
+  const first = page.locator('.upload.done').first();
+  await first.waitFor();
+  const md1 = await first.locator('input.md').inputValue();
+  const url1 = await first.locator('input.url').inputValue();
+  const mdRe = new RegExp('^!\\[phone\\]\\(' + base.replace(/[.]/g, '\\.') + '/f/img/\\d{4}/\\d{2}/[0-9a-f]+\\.jpg\\)$');
+  check(mdRe.test(md1), 'the file upload shows its Markdown: ' + md1);
+  check(md1 === '![phone](' + url1 + ')', 'the Markdown links the shown URL');
+  const thumbOK = await first.locator('img.thumb').evaluate((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith('http'));
+  check(thumbOK, 'the thumbnail loads from the link URL (CSP img-src allows it)');
+  let clip = '';
+  try { clip = await page.evaluate(() => navigator.clipboard.readText()); } catch (e) { clip = 'unreadable: ' + e.message; }
+  check(clip === md1, 'the Markdown was put on the clipboard: ' + JSON.stringify(clip));
+
+  // 2. A synthetic paste of a PNG drawn in a canvas.
+  await page.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 120; c.height = 80;
+    const g = c.getContext('2d');
+    g.fillStyle = '#2563eb'; g.fillRect(0, 0, 120, 80);
+    g.fillStyle = '#fff'; g.fillRect(20, 20, 40, 40);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], 'image.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await page.locator('.upload.done').nth(1).waitFor();
+  const md2 = await page.locator('.upload.done').first().locator('input.md').inputValue();
+  check(/^!\[image\]\(http:\/\/127\.0\.0\.1:\d+\/f\/img\/.+\.png\)$/.test(md2), 'the pasted PNG shows its Markdown: ' + md2);
+  await page.screenshot({ path: join(out, 'desktop-upload.png'), fullPage: true });
+  const key1 = url1.slice((base + '/f/').length);
+  const key2 = md2.match(/\/f\/(img\/[^)]+)\)$/)[1];
+
+  // 3. A synthetic drop, with the "max width" option set.
+  await page.click('.options summary');
+  await page.fill('#opt-w', '64');
+  await page.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 120; c.height = 80;
+    const g = c.getContext('2d');
+    g.fillStyle = '#15803d'; g.fillRect(0, 0, 120, 80);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.locator('.upload.done').nth(2).waitFor();
+  const facts = await page.locator('.upload.done').first().locator('.facts').textContent();
+  check(/^64×4[23] png/.test(facts), 'a dropped file is uploaded with the max width option: ' + facts);
+  await page.fill('#opt-w', '');
+  await page.click('.options summary');
+
+  // 4. A file that is not an image: the API's message is shown.
+  await page.setInputFiles('#files', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image at all') });
+  await page.locator('.upload.failed').first().waitFor();
+  const errText = await page.locator('.upload.failed .status').first().textContent();
+  check(/JPEG|PNG|image/.test(errText), 'a refused file shows the API message: ' + JSON.stringify(errText));
+
+  // 5. The gallery, fresh from GET /api/images after a reload (the token
+  //    comes back from localStorage).
+  await page.reload();
+  await page.locator('#app').waitFor({ state: 'visible' });
+  await page.locator('#gallery .tile').nth(1).waitFor();
+  const keys = await page.$$eval('#gallery .tile', (ts) => ts.map((t) => t.dataset.key));
+  check(keys.includes(key1) && keys.includes(key2), 'the gallery lists the uploads: ' + keys.join(', '));
+  check(keys.indexOf(key2) < keys.indexOf(key1), 'the gallery is newest first');
+  const galleryImgs = await page.$$eval('#gallery .tile img', (is) => is.every((i) => i.complete && i.naturalWidth > 0));
+  check(galleryImgs, 'the gallery thumbnails load');
+  await page.screenshot({ path: join(out, 'desktop-gallery.png'), fullPage: true });
+
+  // 6. Delete the photo: two clicks (the second confirms).
+  const tile = page.locator('#gallery .tile[data-key="' + key1 + '"]');
+  await tile.locator('button.danger').click();
+  check((await tile.locator('button.danger').textContent()).includes('Really'), 'delete asks for a second click');
+  await tile.locator('button.danger').click();
+  await tile.waitFor({ state: 'detached' });
+  const listed = await api('/api/images');
+  check(listed.status === 200 && !listed.json.images.some((i) => i.key === key1) && listed.json.images.some((i) => i.key === key2),
+    'the API no longer lists the deleted image, and still lists the other');
+  check((await fetch(url1)).status === 404, 'the deleted image is gone from /f/');
+
+  // 7. A phone-sized screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await page.locator('#gallery .tile').first().waitFor();
+  await page.setInputFiles('#files', join(here, '..', 'testdata', 'logo.png'));
+  await page.locator('.upload.done').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, 'nothing overflows a 390 px wide screen (overflow ' + overflow + ' px)');
+  await page.screenshot({ path: join(out, 'phone.png'), fullPage: true });
+
+  check(problems.length === 0, 'no page errors, console errors or CSP violations' + (problems.length ? ': ' + problems.join(' | ') : ''));
+} catch (e) {
+  check(false, 'the test ran to the end: ' + (e && e.stack || e));
+} finally {
+  await ctx.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(failures ? `e2e: ${failures} check(s) failed` : 'e2e: all checks passed; screenshots in e2e/out/');
+process.exit(failures ? 1 : 0);

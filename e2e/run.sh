@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# make e2e: build picbed, start the real local server on a free port with a
+# temporary data directory, and drive its upload page in headless Chromium
+# (Debian's chromium through playwright-core). Installs what is missing:
+# chromium via apt-get (as root), playwright-core via npm ci.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		apt-get update && apt-get install -y --no-install-recommends chromium
+	else
+		echo "e2e: $CHROMIUM is missing: run 'apt-get install chromium' as root (or set CHROMIUM)" >&2
+		exit 1
+	fi
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		apt-get update && apt-get install -y --no-install-recommends nodejs npm
+	else
+		echo "e2e: node and npm are needed: apt-get install nodejs npm" >&2
+		exit 1
+	fi
+fi
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/picbed" ./function
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+token="e2e-$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')"
+
+env -u FC_RUNTIME_API PICBED_STORAGE=local PICBED_LISTEN="127.0.0.1:$port" PICBED_DATA_DIR="$tmp/data" \
+	PICBED_TOKENS="$token" PICBED_PUBLIC_URL= "$tmp/picbed" >"$tmp/server.log" 2>&1 &
+pid=$!
+
+if ! PICBED_URL="http://127.0.0.1:$port" PICBED_TOKEN="$token" CHROMIUM="$CHROMIUM" node e2e/page.test.mjs; then
+	echo "e2e: FAILED; server log:" >&2
+	grep -v "$token" "$tmp/server.log" | tail -40 >&2
+	exit 1
+fi

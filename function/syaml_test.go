@@ -1,0 +1,259 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"picbed/handler"
+)
+
+// sFile is the part of s.yaml the code depends on.
+type sFile struct {
+	Edition   string            `yaml:"edition"`
+	Vars      map[string]string `yaml:"vars"`
+	Resources map[string]struct {
+		Component string `yaml:"component"`
+		Props     struct {
+			Runtime           string            `yaml:"runtime"`
+			Handler           string            `yaml:"handler"`
+			Code              string            `yaml:"code"`
+			Timeout           int               `yaml:"timeout"`
+			MemorySize        int               `yaml:"memorySize"`
+			CPU               float64           `yaml:"cpu"`
+			Role              string            `yaml:"role"`
+			LogConfig         string            `yaml:"logConfig"`
+			Env               map[string]string `yaml:"environmentVariables"`
+			AsyncInvokeConfig struct {
+				MaxAsyncRetryAttempts *int `yaml:"maxAsyncRetryAttempts"`
+			} `yaml:"asyncInvokeConfig"`
+			Triggers []struct {
+				Type   string `yaml:"triggerType"`
+				Config struct {
+					AuthType string   `yaml:"authType"`
+					Methods  []string `yaml:"methods"`
+					Events   []string `yaml:"events"`
+					Filter   struct {
+						Key struct {
+							Prefix string `yaml:"prefix"`
+						} `yaml:"key"`
+					} `yaml:"filter"`
+				} `yaml:"triggerConfig"`
+			} `yaml:"triggers"`
+		} `yaml:"props"`
+	} `yaml:"resources"`
+}
+
+var varRef = regexp.MustCompile(`\$\{vars\.([a-z]+)\}`)
+var envRef = regexp.MustCompile(`\$\{env\('([A-Z_]+)'(?:,\s*'([^']*)')?\)\}`)
+
+// resolve expands ${vars.x}, and ${env('X', 'default')} to its default (or
+// a stand-in when there is none), as Serverless Devs would with an empty
+// environment plus the required secrets.
+func resolve(s string, vars map[string]string) string {
+	s = varRef.ReplaceAllStringFunc(s, func(m string) string { return vars[varRef.FindStringSubmatch(m)[1]] })
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		sm := envRef.FindStringSubmatch(m)
+		switch {
+		case strings.Contains(m, ","):
+			return sm[2]
+		case sm[1] == "PICBED_TOKENS":
+			return "a-deploy-token-of-enough-length"
+		case sm[1] == "PICBED_OSS_BUCKET":
+			return "my-blog-images"
+		}
+		return "stand-in"
+	})
+}
+
+func TestSYamlMatchesTheCode(t *testing.T) {
+	b, err := os.ReadFile("../s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s sFile
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		t.Fatalf("s.yaml: %v", err)
+	}
+	if s.Edition != "3.0.0" {
+		t.Errorf("edition %q, want 3.0.0", s.Edition)
+	}
+	vars := map[string]string{}
+	for k, v := range s.Vars {
+		vars[k] = resolve(v, nil)
+	}
+	fn, ok := s.Resources["picbed"]
+	if !ok || fn.Component != "fc3" {
+		t.Fatalf("s.yaml has no fc3 resource named picbed")
+	}
+	p := fn.Props
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The handler is the binary the Makefile builds, in the folder deployed.
+	if want := "-o " + strings.TrimPrefix(p.Code, "./") + "/" + p.Handler + " ./function"; !strings.Contains(string(mk), want) {
+		t.Errorf("handler %q in code %q: the Makefile's build has no %q", p.Handler, p.Code, want)
+	}
+	if p.Runtime != "go1" || p.Handler != "main" || p.LogConfig != "auto" {
+		t.Errorf("runtime %q handler %q logConfig %q, want go1, main, auto", p.Runtime, p.Handler, p.LogConfig)
+	}
+	if p.MemorySize < 2048 || p.Timeout < 60 || p.CPU < 1 {
+		t.Errorf("memory %d MB, cpu %v, timeout %d s: too small for a 48 MP photo", p.MemorySize, p.CPU, p.Timeout)
+	}
+	if !strings.Contains(p.Role, ":role/") {
+		t.Errorf("role %q is not a RAM role: the function must run with STS credentials", p.Role)
+	}
+	if r := p.AsyncInvokeConfig.MaxAsyncRetryAttempts; r == nil || *r < 1 || *r > 3 {
+		t.Errorf("asyncInvokeConfig.maxAsyncRetryAttempts = %v, want a deliberate 1..3", r)
+	}
+
+	env := map[string]string{"FC_RUNTIME_API": "127.0.0.1:9000", "FC_REGION": "cn-hangzhou"}
+	for k, v := range p.Env {
+		if strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.Contains(strings.ToUpper(k), "ACCESS_KEY") {
+			t.Errorf("s.yaml sets %s: no long-lived keys on the function", k)
+		}
+		if !slices.Contains(handler.Variables, k) {
+			t.Errorf("s.yaml sets %s, which picbed does not read (not in handler.Variables)", k)
+		}
+		if strings.Contains(v, "${env") && !strings.Contains(v, ",") && k != "PICBED_TOKENS" && k != "PICBED_OSS_BUCKET" {
+			t.Errorf("%s = %s has no default: every optional secret needs one", k, v)
+		}
+		env[k] = resolve(v, vars)
+	}
+	cfg, err := handler.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("the environment s.yaml sets does not load:\n%v", err)
+	}
+
+	var sawHTTP, sawOSS bool
+	for _, tr := range p.Triggers {
+		switch tr.Type {
+		case "http":
+			sawHTTP = true
+			if tr.Config.AuthType != "anonymous" {
+				t.Errorf("HTTP trigger authType %q, want anonymous (picbed checks its own tokens)", tr.Config.AuthType)
+			}
+			for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
+				if !slices.Contains(tr.Config.Methods, m) {
+					t.Errorf("HTTP trigger lacks method %s", m)
+				}
+			}
+		case "oss":
+			sawOSS = true
+			prefix := resolve(tr.Config.Filter.Key.Prefix, vars)
+			if prefix != cfg.InboxPrefix || prefix != "inbox/" {
+				t.Errorf("OSS trigger prefix %q, want PICBED_INBOX_PREFIX %q (the default inbox/)", prefix, cfg.InboxPrefix)
+			}
+			pub := cfg.KeyTemplate.Prefix()
+			if pub == "" || strings.HasPrefix(pub, prefix) || strings.HasPrefix(prefix, pub) {
+				t.Errorf("OSS trigger prefix %q and key template folder %q overlap: processed images would trigger new events", prefix, pub)
+			}
+			for _, ev := range []string{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject", "oss:ObjectCreated:CompleteMultipartUpload"} {
+				if !slices.Contains(tr.Config.Events, ev) {
+					t.Errorf("OSS trigger lacks %s", ev)
+				}
+			}
+			for _, ev := range tr.Config.Events {
+				if !strings.HasPrefix(ev, "oss:ObjectCreated:") {
+					t.Errorf("OSS trigger fires on %s; picbed only handles ObjectCreated", ev)
+				}
+			}
+		}
+	}
+	if !sawHTTP || !sawOSS {
+		t.Errorf("triggers: http %v, oss %v; want both", sawHTTP, sawOSS)
+	}
+}
+
+// policy is a RAM or bucket policy document.
+type policy struct {
+	Version   string
+	Statement []struct {
+		Effect    string
+		Action    []string
+		Resource  []string
+		Principal []string
+		Condition map[string]map[string][]string
+	}
+}
+
+func readPolicy(t *testing.T, name string) policy {
+	t.Helper()
+	b, err := os.ReadFile("../deploy/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p policy
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+func TestPoliciesAreLeastPrivilege(t *testing.T) {
+	tmpl, err := handler.ParseKeyTemplate(handler.DefaultKeyTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, inbox := tmpl.Prefix(), "inbox/"
+	obj := func(prefix string) string { return "acs:oss:*:*:YOUR_BUCKET/" + prefix + "*" }
+	allowed := map[string][]string{ // resource -> actions picbed uses there
+		obj(inbox):                {"oss:GetObject"},
+		obj(pub):                  {"oss:PutObject", "oss:GetObject", "oss:DeleteObject"},
+		"acs:oss:*:*:YOUR_BUCKET": {"oss:ListObjects"},
+	}
+	for _, tc := range []struct {
+		file        string
+		inboxDelete bool
+	}{{"ram-policy.json", false}, {"ram-policy-inbox-delete.json", true}} {
+		t.Run(tc.file, func(t *testing.T) {
+			p := readPolicy(t, tc.file)
+			got := map[string][]string{}
+			for _, st := range p.Statement {
+				if st.Effect != "Allow" {
+					continue
+				}
+				for _, r := range st.Resource {
+					got[r] = append(got[r], st.Action...)
+					if r == "acs:oss:*:*:YOUR_BUCKET" && !slices.Equal(st.Condition["StringLike"]["oss:Prefix"], []string{pub + "*"}) {
+						t.Errorf("listing is not limited to %s*: condition %v", pub, st.Condition)
+					}
+				}
+			}
+			for r, acts := range got {
+				want, ok := allowed[r]
+				if tc.inboxDelete && r == obj(inbox) {
+					want = append(slices.Clone(want), "oss:DeleteObject")
+				}
+				if !ok {
+					t.Errorf("policy grants %v on %s, which picbed never touches", acts, r)
+				}
+				for _, a := range acts {
+					if !slices.Contains(want, a) {
+						t.Errorf("policy grants %s on %s; picbed needs only %v there", a, r, want)
+					}
+				}
+				for _, a := range want {
+					if !slices.Contains(acts, a) {
+						t.Errorf("policy lacks %s on %s", a, r)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("bucket-policy.json", func(t *testing.T) {
+		p := readPolicy(t, "bucket-policy.json")
+		for _, st := range p.Statement {
+			if !slices.Equal(st.Action, []string{"oss:GetObject"}) || !slices.Equal(st.Resource, []string{obj(pub)}) {
+				t.Errorf("bucket policy allows %v on %v; only public reads of %s* are wanted", st.Action, st.Resource, pub)
+			}
+		}
+	})
+}

@@ -1,0 +1,157 @@
+package handler
+
+import (
+	"io"
+	"net/http"
+	"strings"
+)
+
+// POST /api/1/upload speaks the Chevereto v1 / ImgBB dialect that ShareX
+// and many scripts know: the image in "source" (a file part, an http(s)
+// URL or base64; ImgBB's "image" works too) as a form field or in the
+// query, the token as X-API-Key or "key", format=json (default) or txt (the
+// bare URL). The answer carries image.url, image.display_url,
+// image.thumb.url and image.delete_url (see deletelink.go).
+
+// chevImage is Chevereto's image object (the fields clients read).
+type chevImage struct {
+	Name             string    `json:"name"`
+	Extension        string    `json:"extension"`
+	Size             int       `json:"size"`
+	Width            int       `json:"width"`
+	Height           int       `json:"height"`
+	Date             string    `json:"date"`
+	DateGMT          string    `json:"date_gmt"`
+	Filename         string    `json:"filename"`
+	OriginalFilename string    `json:"original_filename"`
+	Mime             string    `json:"mime"`
+	URL              string    `json:"url"`
+	URLViewer        string    `json:"url_viewer"`
+	DisplayURL       string    `json:"display_url"`
+	Thumb            chevThumb `json:"thumb"`
+	Medium           chevThumb `json:"medium"`
+	DeleteURL        string    `json:"delete_url,omitempty"`
+	Key              string    `json:"key"`
+	Deduplicated     bool      `json:"deduplicated"`
+}
+
+type chevThumb struct {
+	Filename  string `json:"filename"`
+	Name      string `json:"name"`
+	Mime      string `json:"mime"`
+	Extension string `json:"extension"`
+	URL       string `json:"url"`
+}
+
+// chevAnswer is Chevereto's envelope, in its field order: success and
+// image on success, error on failure.
+type chevAnswer struct {
+	StatusCode int        `json:"status_code"`
+	Success    *chevState `json:"success,omitempty"`
+	Error      *chevState `json:"error,omitempty"`
+	Image      *chevImage `json:"image,omitempty"`
+	StatusTxt  string     `json:"status_txt"`
+}
+
+type chevState struct {
+	Message string `json:"message"`
+	Code    int    `json:"code"`
+	Context string `json:"context,omitempty"` // picbed's error code
+}
+
+// writeChevError answers a failure in Chevereto's shape with its status.
+func writeChevError(w http.ResponseWriter, e *Error) {
+	writeJSON(w, e.Status, chevAnswer{StatusCode: e.Status,
+		Error: &chevState{Message: e.Message, Code: e.Status, Context: e.Code}, StatusTxt: http.StatusText(e.Status)})
+}
+
+func (h *Handler) cheveretoUpload(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	format := q.Get("format")
+	fromHeaders := []string{bearer(r), r.Header.Get("X-Upload-Token"), r.Header.Get("X-API-Key"), q.Get("key")}
+	// A wrong token in a header or the query is refused before the body
+	// is read; a token in the form is checked once the form is read.
+	given := strings.Join(fromHeaders, "") != ""
+	if given {
+		if err := h.checkToken(fromHeaders...); err != nil {
+			return chevUnauthorized()
+		}
+	}
+	rc, err := h.dialectRecipe(q, "w", "h", "q", "watermark")
+	if err != nil {
+		return err
+	}
+	imgs, form, err := h.readDialect(w, r)
+	if err != nil {
+		return err
+	}
+	if !given {
+		if err := h.checkToken(form.Get("key")); err != nil {
+			return chevUnauthorized()
+		}
+	}
+	if f := form.Get("format"); f != "" {
+		format = f
+	}
+	switch format {
+	case "", "json", "txt":
+	default:
+		return errorf(http.StatusBadRequest, "bad_option", "format=%q must be json or txt", format)
+	}
+	if len(imgs) == 0 {
+		src := firstNonEmpty(form.Get("source"), form.Get("image"), q.Get("source"), q.Get("image"))
+		if src == "" {
+			return errorf(http.StatusBadRequest, "no_image", "Empty upload source: send the image as 'source' (a file, an http(s) URL or base64)")
+		}
+		img, err := h.sourceImage(r.Context(), src, firstNonEmpty(form.Get("name"), q.Get("name")))
+		if err != nil {
+			return err
+		}
+		imgs = append(imgs, img)
+	}
+	if len(imgs) > 1 {
+		return errorf(http.StatusBadRequest, "too_many", "one image per request")
+	}
+	us, err := h.ingestAll(r.Context(), imgs, rc, "chevereto")
+	if err != nil {
+		return err
+	}
+	u := us[0]
+	if format == "txt" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, err := io.WriteString(w, u.URL)
+		return err
+	}
+	img := h.chevFrom(r, u)
+	writeJSON(w, http.StatusOK, chevAnswer{StatusCode: http.StatusOK,
+		Success: &chevState{Message: "image uploaded", Code: http.StatusOK}, Image: &img, StatusTxt: "OK"})
+	return nil
+}
+
+func chevUnauthorized() error {
+	return errorf(http.StatusUnauthorized, "unauthorized", "Invalid API v1 key: send a picbed token as X-API-Key or key=")
+}
+
+// chevFrom builds Chevereto's image object for an upload.
+func (h *Handler) chevFrom(r *http.Request, u *Uploaded) chevImage {
+	file := baseName(u.Key)
+	ext := strings.TrimPrefix(u.Format.Ext(), ".")
+	now := h.now()
+	th := chevThumb{Filename: file, Name: stem(file), Mime: u.Format.MIME(), Extension: ext, URL: u.URL}
+	return chevImage{
+		Name: stem(file), Extension: ext, Size: u.Size, Width: u.Width, Height: u.Height,
+		Date: now.Format("2006-01-02 15:04:05"), DateGMT: now.UTC().Format("2006-01-02 15:04:05"),
+		Filename: file, OriginalFilename: u.Name, Mime: u.Format.MIME(),
+		URL: u.URL, URLViewer: u.URL, DisplayURL: u.URL, Thumb: th, Medium: th,
+		DeleteURL: h.deleteURL(r, u.Key), Key: u.Key, Deduplicated: u.Deduplicated,
+	}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

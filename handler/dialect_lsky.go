@@ -1,0 +1,204 @@
+package handler
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/hex"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"picbed/imageproc"
+)
+
+// The Lsky Pro v2 dialect (PicList's "Lsky" uploader, Lsky Pro clients):
+// POST /api/v1/upload with the file under "file" and Authorization: Bearer,
+// GET /api/v1/images and DELETE /api/v1/images/{key}. Answers are
+// {"status": true|false, "message": ..., "data": ...} as in Lsky Pro; the
+// key is picbed's object key (it may contain slashes, escaped or not).
+
+// lskyImage is Lsky Pro's image object. Size is in KiB, as Lsky answers.
+type lskyImage struct {
+	Key        string    `json:"key"`
+	Name       string    `json:"name"`
+	Pathname   string    `json:"pathname"`
+	OriginName string    `json:"origin_name"`
+	Size       float64   `json:"size"`
+	Mimetype   string    `json:"mimetype"`
+	Extension  string    `json:"extension"`
+	MD5        string    `json:"md5"`
+	SHA1       string    `json:"sha1"`
+	Width      int       `json:"width,omitempty"`
+	Height     int       `json:"height,omitempty"`
+	Date       string    `json:"date,omitempty"`
+	HumanDate  string    `json:"human_date,omitempty"`
+	Links      lskyLinks `json:"links"`
+}
+
+type lskyLinks struct {
+	URL              string `json:"url"`
+	HTML             string `json:"html"`
+	BBCode           string `json:"bbcode"`
+	Markdown         string `json:"markdown"`
+	MarkdownWithLink string `json:"markdown_with_link"`
+	ThumbnailURL     string `json:"thumbnail_url"`
+	DeleteURL        string `json:"delete_url,omitempty"`
+}
+
+// lskyAnswer is Lsky Pro's envelope, in its field order.
+type lskyAnswer struct {
+	Status  bool   `json:"status"`
+	Message string `json:"message"`
+	Data    any    `json:"data"`
+}
+
+func lskyOK(w http.ResponseWriter, message string, data any) {
+	writeJSON(w, http.StatusOK, lskyAnswer{true, message, data})
+}
+
+// writeLskyError answers a failure in Lsky's shape with the fitting status.
+func writeLskyError(w http.ResponseWriter, e *Error) {
+	writeJSON(w, e.Status, lskyAnswer{false, e.Message, struct{}{}})
+}
+
+// lskyAuth accepts the usual Bearer / X-Upload-Token, and what Lsky
+// clients send when the user left out "Bearer " (a bare Authorization) or
+// speaks Lsky v1 (a "token" header).
+func (h *Handler) lskyAuth(r *http.Request) error {
+	bare := r.Header.Get("Authorization")
+	if strings.Contains(bare, " ") {
+		bare = ""
+	}
+	if err := h.checkToken(bearer(r), bare, r.Header.Get("X-Upload-Token"), r.Header.Get("Token")); err != nil {
+		return errorf(http.StatusUnauthorized, "unauthorized", "Unauthenticated: send 'Authorization: Bearer <token>' with a picbed token")
+	}
+	return nil
+}
+
+// lskyUpload is POST /api/v1/upload: one image.
+func (h *Handler) lskyUpload(w http.ResponseWriter, r *http.Request) error {
+	if err := h.lskyAuth(r); err != nil {
+		return err
+	}
+	rc, err := h.dialectRecipe(r.URL.Query(), "w", "h", "q", "format", "watermark")
+	if err != nil {
+		return err
+	}
+	imgs, _, err := h.readDialect(w, r)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(imgs) == 0:
+		return errorf(http.StatusBadRequest, "no_image", "the file field is required: send multipart form-data with the image under 'file'")
+	case len(imgs) > 1:
+		return errorf(http.StatusBadRequest, "too_many", "one image per request")
+	}
+	src := imgs[0].data
+	us, err := h.ingestAll(r.Context(), imgs, rc, "lsky")
+	if err != nil {
+		return err
+	}
+	u := us[0]
+	li := h.lskyFrom(r, u.Key, u.Name, int64(u.Size), u.Format, u.Width, u.Height)
+	m, s := md5.Sum(src), sha1.Sum(src)
+	li.MD5, li.SHA1 = hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
+	lskyOK(w, "uploaded", li)
+	return nil
+}
+
+// lskyFrom builds Lsky's image object for a stored key.
+func (h *Handler) lskyFrom(r *http.Request, key, origin string, size int64, f imageproc.Format, width, height int) lskyImage {
+	u := h.links(key, origin)
+	name := baseName(key)
+	if origin == "" {
+		origin = name
+	}
+	return lskyImage{
+		Key: key, Name: name, Pathname: key, OriginName: origin,
+		Size: math.Round(float64(size)/1024*100) / 100, Mimetype: f.MIME(), Extension: strings.TrimPrefix(f.Ext(), "."),
+		Width: width, Height: height,
+		Links: lskyLinks{
+			URL: u.URL, HTML: u.HTML, BBCode: "[img]" + u.URL + "[/img]", Markdown: u.Markdown,
+			MarkdownWithLink: "[" + u.Markdown + "](" + u.URL + ")", ThumbnailURL: u.URL,
+			DeleteURL: h.deleteURL(r, key),
+		},
+	}
+}
+
+// lskyList is GET /api/v1/images?page=&per_page=: Lsky's paginator shape,
+// newest first. Pages are walked with storage cursors, so deep pages cost
+// more; total is what was seen so far (a lower bound) unless this is the
+// last page.
+func (h *Handler) lskyList(w http.ResponseWriter, r *http.Request) error {
+	if err := h.lskyAuth(r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	per, err := listLimit(q.Get("per_page"), "per_page")
+	if err != nil {
+		return err
+	}
+	if q.Get("per_page") == "" {
+		per = 40 // Lsky's page size
+	}
+	page := 1
+	if s := q.Get("page"); s != "" {
+		if page, err = strconv.Atoi(s); err != nil || page < 1 || page > 1000 {
+			return errorf(http.StatusBadRequest, "bad_option", "page=%q must be a whole number from 1 to 1000", s)
+		}
+	}
+	prefix, cursor := h.cfg.KeyTemplate.Prefix(), ""
+	seen := 0
+	var items []lskyImage
+	for p := 1; p <= page; p++ {
+		objs, next, err := h.store.List(r.Context(), prefix, cursor, per)
+		if err != nil {
+			return err
+		}
+		seen += len(objs)
+		if p == page {
+			h.describe(r.Context(), objs)
+			for _, o := range objs {
+				l := h.listed(o)
+				li := h.lskyFrom(r, o.Key, l.Name, o.Size, l.Format, l.Width, l.Height)
+				if o.ContentType != "" {
+					li.Mimetype = o.ContentType
+				}
+				li.Date = o.Modified.UTC().Format("2006-01-02 15:04:05")
+				li.HumanDate = li.Date + " UTC"
+				items = append(items, li)
+			}
+		}
+		cursor = next
+		if next == "" {
+			break
+		}
+	}
+	last := page
+	if cursor != "" {
+		last = page + 1
+	}
+	if items == nil {
+		items = []lskyImage{}
+	}
+	lskyOK(w, "success", map[string]any{"current_page": page, "last_page": last, "per_page": per, "total": seen, "data": items})
+	return nil
+}
+
+// lskyDelete is DELETE /api/v1/images/{key...}.
+func (h *Handler) lskyDelete(w http.ResponseWriter, r *http.Request) error {
+	if err := h.lskyAuth(r); err != nil {
+		return err
+	}
+	key := r.PathValue("key")
+	if err := h.checkManagedKey(key); err != nil {
+		return err
+	}
+	if err := h.deleteImage(r, key); err != nil {
+		return err
+	}
+	lskyOK(w, "deleted", struct{}{})
+	return nil
+}

@@ -1,0 +1,69 @@
+package handler
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"picbed/storage"
+	"picbed/storage/osstest"
+)
+
+// TestGalleryOverOSS runs the gallery and the Lsky listing against the
+// fake OSS: its listing has no content type or metadata, which the
+// handler looks up per object, and deletes reach the bucket.
+func TestGalleryOverOSS(t *testing.T) {
+	cred := osstest.Credential{ID: "LTAI-test", Secret: "secret-for-tests", Token: "sts-token"}
+	fake := osstest.New(cred, "blog")
+	t.Cleanup(fake.Close)
+	store, err := storage.NewOSS(storage.OSSConfig{Endpoint: fake.Endpoint(), Bucket: "blog",
+		Credentials: func(context.Context) (storage.Credentials, error) {
+			return storage.Credentials{AccessKeyID: cred.ID, AccessKeySecret: cred.Secret, SecurityToken: cred.Token}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"PICBED_STORAGE": "oss", "PICBED_OSS_BUCKET": "blog", "PICBED_OSS_ENDPOINT": fake.Endpoint(),
+		"PICBED_TOKENS": clientToken, "PICBED_PUBLIC_URL": "https://img.example.com"}
+	cfg, err := LoadConfig(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(cfg, store))
+	t.Cleanup(srv.Close)
+	e := &clientEnv{srv: srv}
+	keys := []string{e.uploadPNG(t, 1), e.uploadPNG(t, 2)}
+	fake.Seed("blog", "inbox/raw.jpg", osstest.Object{Data: clientPhoto(t), ContentType: "image/jpeg"})
+	auth := "Authorization: Bearer " + clientToken
+
+	a := e.do(t, "GET", "/api/images", nil, auth)
+	imgs, _ := a.json(t)["images"].([]any)
+	if a.status != 200 || len(imgs) != 2 {
+		t.Fatalf("status %d, %d images, want 2 (the inbox is not listed): %s", a.status, len(imgs), a.body)
+	}
+	for _, it := range imgs {
+		im := it.(map[string]any)
+		if im["width"] != float64(16) || im["height"] != float64(12) || im["format"] != "png" || im["name"] != "p.png" {
+			t.Errorf("image %v: want width 16, height 12, format png, name p.png from the object's metadata", im)
+		}
+	}
+	a = e.do(t, "GET", "/api/v1/images", nil, auth)
+	d, _ := a.json(t)["data"].(map[string]any)
+	items, _ := d["data"].([]any)
+	if len(items) != 2 || str(items[0].(map[string]any)["mimetype"]) != "image/png" {
+		t.Errorf("lsky list: %s", a.body)
+	}
+	if a := e.do(t, "DELETE", "/api/images/"+keys[0], nil, auth); a.status != 200 {
+		t.Fatalf("delete: status %d: %s", a.status, a.body)
+	}
+	if _, ok := fake.Object("blog", keys[0]); ok {
+		t.Errorf("%s is still in the bucket", keys[0])
+	}
+	if a := e.do(t, "DELETE", "/api/images/inbox/raw.jpg", nil, auth); a.status != 403 {
+		t.Errorf("delete in the inbox: status %d, want 403", a.status)
+	}
+	if got := strings.Join(fake.Keys("blog"), " "); got != keys[1]+" inbox/raw.jpg" {
+		t.Errorf("bucket holds %q", got)
+	}
+}

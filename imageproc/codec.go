@@ -1,0 +1,193 @@
+package imageproc
+
+// The three codec-level operations of the pipeline live here, each a small
+// function with a fixed shape, so a faster implementation can replace a
+// body without touching the pipeline around it:
+//
+//	decode(src []byte, f Format, scale float64) (image.Image, error)
+//	    pixels of src (first frame of an animation). scale (0 < scale <= 1)
+//	    is how much the caller will shrink the result afterwards: a decoder
+//	    may return an image up to 1/scale times smaller than the source
+//	    (e.g. JPEG DCT scaling at 1/2, 1/4, 1/8) but never smaller than
+//	    scale times the source size, so resize still only shrinks. The
+//	    caller uses the returned bounds, never the header's. Errors wrap
+//	    ErrCorrupt; a panic inside a decoder is turned into ErrCorrupt.
+//	resize(img image.Image, w, h int) image.Image
+//	    img scaled to exactly w x h with a good filter (Catmull-Rom here),
+//	    alpha handled premultiplied. Returns *image.RGBA.
+//	encode(img image.Image, f Format, quality int) ([]byte, error)
+//	    img written as JPEG, PNG, GIF or WebP; quality 1-100 for the lossy
+//	    formats, or losslessQuality for lossless WebP. Writes no metadata.
+//
+// Everything else (orientation, watermark, metadata) works on whatever
+// image.Image these return.
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"picbed/imageproc/internal/jpegx"
+	"picbed/imageproc/internal/resample"
+
+	"github.com/gen2brain/avif"
+	"github.com/gen2brain/heic"
+	gwebp "github.com/gen2brain/webp"
+	"golang.org/x/image/bmp"
+	xdraw "golang.org/x/image/draw"
+	"golang.org/x/image/tiff"
+	xwebp "golang.org/x/image/webp"
+)
+
+// losslessQuality asks encode for lossless WebP.
+const losslessQuality = -1
+
+// decode returns the pixels of src (the first frame of an animation).
+func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("%w: the %s decoder failed: %v", ErrCorrupt, f, p)
+		}
+	}()
+	r := bytes.NewReader(src)
+	switch f {
+	case JPEG:
+		if s := jpegShrink(src, scale); s > 1 {
+			if m, err := jpegx.Decode(src, s); err == nil {
+				return m, nil
+			}
+			// progressive, CMYK, corrupt...: image/jpeg decides
+		}
+		img, err = jpeg.Decode(r)
+	case PNG:
+		img, err = png.Decode(r)
+	case GIF:
+		img, err = gif.Decode(r)
+	case WebP:
+		if bytes.Contains(src[:min(len(src), 64)], []byte("ANIM")) {
+			img, err = gwebp.Decode(r) // x/image/webp cannot read animations
+		} else {
+			img, err = xwebp.Decode(r)
+		}
+	case BMP:
+		img, err = bmp.Decode(r)
+	case TIFF:
+		img, err = tiff.Decode(r)
+	case HEIC:
+		img, err = heic.Decode(r)
+	case AVIF:
+		img, err = avif.Decode(r)
+	default:
+		return nil, fmt.Errorf("%w: cannot decode %s", ErrUnsupported, f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot decode the %s: %v", ErrCorrupt, f, err)
+	}
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("%w: the %s decoded to %v", ErrCorrupt, f, b)
+	}
+	return img, nil
+}
+
+// resize scales img to exactly w x h with Catmull-Rom. x/image/draw
+// premultiplies non-premultiplied sources, so transparent pixels do not
+// bleed their (meaningless) colour into opaque neighbours.
+func resize(img image.Image, w, h int) image.Image {
+	if resample.Supported(img) { // opaque YCbCr/Gray: planar fixed point, 2 workers
+		return resample.Resize(img, w, h, resample.Lanczos3)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+	return dst
+}
+
+// jpegShrink is the DCT scaling denominator (1, 2, 4 or 8) for a decode
+// whose result will be shrunk by scale: the largest that still leaves the
+// picture at least scale times the source size, so resize only shrinks.
+// Scale 1 stays with image/jpeg, which is faster at full size, and so do
+// sources under shrinkMinPixels: decoding them costs little, and on tiny
+// pictures the blockwise DCT shrink is visibly coarser than a real filter.
+func jpegShrink(src []byte, scale float64) int {
+	if c, err := decodeConfig(src, JPEG); err != nil || c.Width*c.Height < shrinkMinPixels {
+		return 1
+	}
+	for _, s := range []int{8, 4, 2} {
+		if scale > 0 && scale*float64(s) <= 1 {
+			return s
+		}
+	}
+	return 1
+}
+
+// shrinkMinPixels is the smallest JPEG (width*height) decoded with DCT
+// scaling.
+const shrinkMinPixels = 1 << 20
+
+// fastEncodeMinPixels is the smallest picture written by jpegx.Encode;
+// smaller ones cost well under a millisecond with image/jpeg, whose output
+// the pipeline's size comparisons (never-bigger) were written against.
+const fastEncodeMinPixels = 256 * 256
+
+// encode writes img in format f without any metadata.
+func encode(img image.Image, f Format, quality int) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	switch f {
+	case JPEG:
+		m := jpegReady(img)
+		if rgba, ok := m.(*image.RGBA); ok && rgba.Rect.Dx()*rgba.Rect.Dy() >= fastEncodeMinPixels {
+			return jpegx.Encode(rgba, quality), nil // opaque by now; optimised Huffman, 2 workers
+		}
+		err = jpeg.Encode(&buf, m, &jpeg.Options{Quality: quality})
+	case PNG:
+		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+		err = enc.Encode(&buf, img)
+	case GIF:
+		err = gif.Encode(&buf, img, &gif.Options{NumColors: 256})
+	case WebP:
+		o := gwebp.Options{Quality: quality, Method: 4}
+		if quality == losslessQuality {
+			o = gwebp.Options{Lossless: true, Quality: 50, Method: 4}
+		}
+		err = gwebp.Encode(&buf, img, o)
+	default:
+		return nil, fmt.Errorf("%w: cannot write %s", ErrUnsupported, f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", f, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// jpegReady gives image/jpeg an image it encodes on its fast paths: an
+// opaque *image.NRGBA is handed over as an *image.RGBA view of the same
+// pixels (identical when every alpha is 255), and a translucent image is
+// flattened onto white, since JPEG has no alpha and would otherwise show
+// the premultiplied colours (dark fringes).
+func jpegReady(img image.Image) image.Image {
+	switch m := img.(type) {
+	case *image.YCbCr, *image.Gray:
+		return m
+	case *image.NRGBA:
+		if m.Opaque() {
+			return &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+		}
+	case *image.RGBA:
+		if m.Opaque() {
+			return m
+		}
+	}
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(b)
+	draw.Draw(dst, b, image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(dst, b, img, b.Min, draw.Over)
+	return dst
+}

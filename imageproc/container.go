@@ -1,0 +1,240 @@
+package imageproc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// This file walks the block structure of GIF and WebP files: enough to read
+// their size and frame count from the header and to drop metadata blocks
+// without touching a single pixel. Every walk is linear in the file size and
+// allocates nothing in proportion to the sizes the file declares.
+
+var errTruncated = errors.New("truncated")
+
+// gifBlock is one top-level block of a GIF stream: an image (a frame) or an
+// extension with its label and, for application extensions, its identifier.
+type gifBlock struct {
+	image      bool
+	label      byte   // extension label: 0xF9 control, 0xFE comment, 0xFF application, 0x01 text
+	app        string // application identifier + auth code, e.g. "NETSCAPE2.0"
+	start, end int    // the block's bytes in the source
+}
+
+// walkGIF calls fn for every block after the header and global colour
+// table; hdrEnd is where those end. A stream that stops cleanly between
+// blocks without a trailer is accepted, as browsers do.
+func walkGIF(src []byte, fn func(gifBlock)) (w, h, hdrEnd int, err error) {
+	if len(src) < 13 {
+		return 0, 0, 0, errTruncated
+	}
+	w = int(binary.LittleEndian.Uint16(src[6:8]))
+	h = int(binary.LittleEndian.Uint16(src[8:10]))
+	i := 13
+	if src[10]&0x80 != 0 {
+		i += 3 << (src[10]&7 + 1)
+	}
+	if i > len(src) {
+		return 0, 0, 0, errTruncated
+	}
+	hdrEnd = i
+	for i < len(src) {
+		b := gifBlock{start: i}
+		switch src[i] {
+		case 0x3B: // trailer
+			return w, h, hdrEnd, nil
+		case 0x21:
+			if i+2 > len(src) {
+				return 0, 0, 0, errTruncated
+			}
+			b.label = src[i+1]
+			if b.label == 0xFF && i+14 <= len(src) && src[i+2] == 11 {
+				b.app = string(src[i+3 : i+14])
+			}
+			i += 2
+		case 0x2C:
+			if i+10 > len(src) {
+				return 0, 0, 0, errTruncated
+			}
+			b.image = true
+			fw := int(binary.LittleEndian.Uint16(src[i+5:]))
+			fh := int(binary.LittleEndian.Uint16(src[i+7:]))
+			if fw == 0 || fh == 0 {
+				return 0, 0, 0, fmt.Errorf("frame of %dx%d", fw, fh)
+			}
+			flags := src[i+9]
+			i += 10
+			if flags&0x80 != 0 {
+				i += 3 << (flags&7 + 1)
+			}
+			i++ // LZW minimum code size
+		default:
+			return 0, 0, 0, fmt.Errorf("unknown block 0x%02x at %d", src[i], i)
+		}
+		for { // data sub-blocks up to the zero-length terminator
+			if i >= len(src) {
+				return 0, 0, 0, errTruncated
+			}
+			n := int(src[i])
+			i += 1 + n
+			if n == 0 {
+				break
+			}
+		}
+		if i > len(src) {
+			return 0, 0, 0, errTruncated
+		}
+		b.end = i
+		fn(b)
+	}
+	return w, h, hdrEnd, nil
+}
+
+// gifHeader reads a GIF's logical screen size and counts its frames.
+func gifHeader(src []byte) (w, h, frames int, err error) {
+	w, h, _, err = walkGIF(src, func(b gifBlock) {
+		if b.image {
+			frames++
+		}
+	})
+	if err == nil && frames == 0 {
+		err = errors.New("no image in the GIF")
+	}
+	return w, h, frames, err
+}
+
+// gifKeep says whether a GIF block is picture or animation, not metadata:
+// frames, graphic controls, the looping extensions and the ICC profile stay;
+// comments, plain text and other applications' data (XMP) go.
+func gifKeep(b gifBlock) bool {
+	switch {
+	case b.image, b.label == 0xF9:
+		return true
+	case b.label == 0xFF:
+		switch b.app {
+		case "NETSCAPE2.0", "ANIMEXTS1.0", "ICCRGBG1012":
+			return true
+		}
+	}
+	return false
+}
+
+// stripGIF drops every block gifKeep refuses; removed says whether any went.
+func stripGIF(src []byte) (out []byte, removed bool, err error) {
+	var keep [][2]int
+	_, _, hdrEnd, err := walkGIF(src, func(b gifBlock) {
+		if gifKeep(b) {
+			keep = append(keep, [2]int{b.start, b.end})
+		} else {
+			removed = true
+		}
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: GIF: %v", ErrCorrupt, err)
+	}
+	out = make([]byte, 0, len(src))
+	out = append(out, src[:hdrEnd]...)
+	for _, k := range keep {
+		out = append(out, src[k[0]:k[1]]...)
+	}
+	out = append(out, 0x3B)
+	return out, removed || len(out) != len(src), nil
+}
+
+// riffChunk is one chunk of a WebP file.
+type riffChunk struct {
+	fourcc     string
+	body       []byte
+	start, end int // the whole chunk, padding included
+}
+
+// walkWebP calls fn for every chunk of a RIFF/WEBP file. Chunks that run
+// past the end of the file are corrupt.
+func walkWebP(src []byte, fn func(riffChunk)) error {
+	if len(src) < 12 {
+		return errTruncated
+	}
+	end := len(src)
+	if n := int64(binary.LittleEndian.Uint32(src[4:8])) + 8; n < int64(end) {
+		end = int(n) // bytes after the RIFF are not part of the image
+	}
+	for i := 12; i < end; {
+		if i+8 > end {
+			return errTruncated
+		}
+		size := int64(binary.LittleEndian.Uint32(src[i+4 : i+8]))
+		next := int64(i) + 8 + size + size&1
+		if int64(i)+8+size > int64(end) {
+			return errTruncated
+		}
+		c := riffChunk{fourcc: string(src[i : i+4]), body: src[i+8 : i+8+int(size)], start: i, end: int(min(next, int64(end)))}
+		fn(c)
+		i = c.end
+	}
+	return nil
+}
+
+// webpHeader reads a WebP's canvas size and counts its frames.
+func webpHeader(src []byte) (w, h, frames int, err error) {
+	var vp8x, bitstream bool
+	anmf := 0
+	err = walkWebP(src, func(c riffChunk) {
+		b := c.body
+		switch {
+		case c.fourcc == "VP8X" && len(b) >= 10 && !vp8x:
+			vp8x = true
+			w = 1 + int(uint32(b[4])|uint32(b[5])<<8|uint32(b[6])<<16)
+			h = 1 + int(uint32(b[7])|uint32(b[8])<<8|uint32(b[9])<<16)
+		case c.fourcc == "ANMF":
+			anmf++
+		case vp8x || bitstream:
+		case c.fourcc == "VP8 " && len(b) >= 10 && b[3] == 0x9d && b[4] == 0x01 && b[5] == 0x2a:
+			bitstream = true
+			w = int(binary.LittleEndian.Uint16(b[6:8]) & 0x3fff)
+			h = int(binary.LittleEndian.Uint16(b[8:10]) & 0x3fff)
+		case c.fourcc == "VP8L" && len(b) >= 5 && b[0] == 0x2f:
+			bitstream = true
+			bits := binary.LittleEndian.Uint32(b[1:5])
+			w = 1 + int(bits&0x3fff)
+			h = 1 + int(bits>>14&0x3fff)
+		}
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !vp8x && !bitstream {
+		return 0, 0, 0, errors.New("no VP8X, VP8 or VP8L chunk")
+	}
+	return w, h, max(anmf, 1), nil
+}
+
+// webpKeep lists the chunks that make up the picture; EXIF, XMP and
+// anything unknown are dropped.
+var webpKeep = map[string]bool{"VP8X": true, "VP8 ": true, "VP8L": true, "ALPH": true, "ANIM": true, "ANMF": true, "ICCP": true}
+
+// stripWebP drops EXIF, XMP and unknown chunks and clears their flags in
+// VP8X, so no reader goes looking for them.
+func stripWebP(src []byte) (out []byte, removed bool, err error) {
+	out = make([]byte, 12, len(src))
+	copy(out, src[:12])
+	err = walkWebP(src, func(c riffChunk) {
+		if !webpKeep[c.fourcc] {
+			removed = true
+			return
+		}
+		at := len(out)
+		out = append(out, src[c.start:c.end]...)
+		if c.end-c.start < 8+len(c.body)+len(c.body)&1 {
+			out = append(out, 0) // pad an odd chunk that ended the file unpadded
+		}
+		if c.fourcc == "VP8X" && len(c.body) > 0 {
+			out[at+8] &^= 0x08 | 0x04 // EXIF and XMP present
+		}
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: WebP: %v", ErrCorrupt, err)
+	}
+	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
+	return out, removed, nil
+}

@@ -1,0 +1,289 @@
+// Command benchsum turns `go test -bench` output over the photo set (and,
+// for `make bench-peers`, sharp's results) into the summary table `make
+// bench` prints: per job the median CPU and wall time per photo, output
+// bytes, quality against the reference and peak RSS, and with a peer the
+// ratios picbed/peer.
+//
+// Usage: benchsum -go bench.txt [-peer sharp.jsonl -peer-out DIR -peer-rss rss.jsonl -photos DIR]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"picbed/imageproc/internal/quality"
+)
+
+// row is one photo's figures for one pipeline.
+type row struct {
+	cpu, wall, bytes, psnr, ssim, peak, allocs, allocB float64
+}
+
+func main() {
+	goOut := flag.String("go", "", "go test -bench output")
+	peer := flag.String("peer", "", "peer results, JSON lines {file, cpu_ms, wall_ms, bytes}")
+	peerOut := flag.String("peer-out", "", "directory with the peer's output images")
+	peerRSS := flag.String("peer-rss", "", "peer peak RSS, JSON lines {file, peak_mib}")
+	photos := flag.String("photos", "bench/photos", "the photo set (for references)")
+	flag.Parse()
+	jobs, err := parseGo(*goOut)
+	if err != nil {
+		fail(err)
+	}
+	for _, name := range []string{"Standard", "WebP", "Light", "LightReencode"} {
+		if rows := jobs[name]; len(rows) > 0 {
+			printJob(name, rows)
+		}
+	}
+	if rss := jobs["PeakRSS"]; len(rss) > 0 {
+		fmt.Printf("peak RSS, one standard job in a fresh process: median %.1f MiB, max %.1f MiB\n\n",
+			median(rss, func(r row) float64 { return r.peak }), maxOf(rss, func(r row) float64 { return r.peak }))
+	}
+	if *peer != "" {
+		peers, err := parsePeer(*peer, *peerOut, *photos)
+		if err != nil {
+			fail(err)
+		}
+		if *peerRSS != "" {
+			if err := addPeerRSS(peers, *peerRSS); err != nil {
+				fail(err)
+			}
+		}
+		compare(jobs["Standard"], jobs["PeakRSS"], peers)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "benchsum:", err)
+	os.Exit(1)
+}
+
+// parseGo reads lines like
+// BenchmarkStandard/p01-2  3  192741826 ns/op  158.0 cpu-ms/op  343473 out-B ...
+func parseGo(path string) (map[string]map[string]row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	jobs := map[string]map[string]row{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(fields[0], "Benchmark")
+		if i := strings.LastIndex(name, "-"); i > 0 {
+			name = name[:i]
+		}
+		job, photo, ok := strings.Cut(name, "/")
+		if !ok {
+			continue
+		}
+		var r row
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			switch fields[i+1] {
+			case "ns/op":
+				r.wall = v / 1e6
+			case "cpu-ms/op":
+				r.cpu = v
+			case "out-B":
+				r.bytes = v
+			case "psnr-dB":
+				r.psnr = v
+			case "ssim":
+				r.ssim = v
+			case "peak-MiB":
+				r.peak = v
+			case "allocs/op":
+				r.allocs = v
+			case "B/op":
+				r.allocB = v
+			}
+		}
+		if jobs[job] == nil {
+			jobs[job] = map[string]row{}
+		}
+		jobs[job][photo] = r
+	}
+	return jobs, sc.Err()
+}
+
+func sortedKeys(m map[string]row) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func median(m map[string]row, f func(row) float64) float64 {
+	var v []float64
+	for _, r := range m {
+		v = append(v, f(r))
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func maxOf(m map[string]row, f func(row) float64) float64 {
+	var x float64
+	for _, r := range m {
+		x = max(x, f(r))
+	}
+	return x
+}
+
+func printJob(name string, rows map[string]row) {
+	fmt.Printf("%s job (per photo)\n", name)
+	fmt.Printf("%-6s %9s %9s %10s %8s %7s %9s %8s\n", "photo", "cpu ms", "wall ms", "out bytes", "PSNR dB", "SSIM", "alloc MB", "allocs")
+	for _, k := range sortedKeys(rows) {
+		r := rows[k]
+		fmt.Printf("%-6s %9.1f %9.1f %10.0f %8.2f %7.4f %9.1f %8.0f\n", k, r.cpu, r.wall, r.bytes, r.psnr, r.ssim, r.allocB/1e6, r.allocs)
+	}
+	fmt.Printf("%-6s %9.1f %9.1f %10.0f %8.2f %7.4f %9.1f %8.0f\n\n", "median",
+		median(rows, func(r row) float64 { return r.cpu }), median(rows, func(r row) float64 { return r.wall }),
+		median(rows, func(r row) float64 { return r.bytes }), median(rows, func(r row) float64 { return r.psnr }),
+		median(rows, func(r row) float64 { return r.ssim }), median(rows, func(r row) float64 { return r.allocB / 1e6 }),
+		median(rows, func(r row) float64 { return r.allocs }))
+}
+
+// parsePeer reads the peer's JSON lines and scores its output images with
+// the same metric as the Go benchmarks.
+func parsePeer(path, outDir, photos string) (map[string]row, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	rows := map[string]row{}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var p struct {
+			File   string  `json:"file"`
+			CPU    float64 `json:"cpu_ms"`
+			Wall   float64 `json:"wall_ms"`
+			Bytes  float64 `json:"bytes"`
+			PeakMi float64 `json:"peak_mib"`
+		}
+		if err := json.Unmarshal(line, &p); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		name := strings.TrimSuffix(p.File, ".jpg")
+		r := row{cpu: p.CPU, wall: p.Wall, bytes: p.Bytes}
+		if outDir != "" {
+			s, err := score(filepath.Join(outDir, p.File), filepath.Join(photos, "ref", name+".png"))
+			if err != nil {
+				return nil, err
+			}
+			r.psnr, r.ssim = s.PSNR, s.SSIM
+		}
+		rows[name] = r
+	}
+	return rows, nil
+}
+
+func addPeerRSS(rows map[string]row, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var p struct {
+			File   string  `json:"file"`
+			PeakMi float64 `json:"peak_mib"`
+		}
+		if json.Unmarshal(line, &p) != nil {
+			continue
+		}
+		name := strings.TrimSuffix(p.File, ".jpg")
+		r := rows[name]
+		r.peak = p.PeakMi
+		rows[name] = r
+	}
+	return nil
+}
+
+func score(outPath, refPath string) (quality.Scores, error) {
+	of, err := os.ReadFile(outPath)
+	if err != nil {
+		return quality.Scores{}, err
+	}
+	rf, err := os.ReadFile(refPath)
+	if err != nil {
+		return quality.Scores{}, err
+	}
+	out, err := jpeg.Decode(bytes.NewReader(of))
+	if err != nil {
+		return quality.Scores{}, fmt.Errorf("%s: %v", outPath, err)
+	}
+	ref, err := png.Decode(bytes.NewReader(rf))
+	if err != nil {
+		return quality.Scores{}, fmt.Errorf("%s: %v", refPath, err)
+	}
+	b := ref.Bounds()
+	return quality.Compare(out, ref, quality.WatermarkBox(b.Dx(), b.Dy()))
+}
+
+var _ image.Image // image decoders are registered by their packages
+
+// compare prints picbed against the peer photo by photo, and the medians
+// of the ratios picbed/peer.
+func compare(ours, rss, peer map[string]row) {
+	fmt.Println("standard job: picbed vs sharp (ratio = picbed / sharp; lower is better for cpu, wall, bytes)")
+	fmt.Printf("%-6s %8s %8s %6s | %8s %8s %6s | %9s %9s %6s | %7s %7s\n",
+		"photo", "cpu ms", "sharp", "ratio", "wall ms", "sharp", "ratio", "bytes", "sharp", "ratio", "SSIM", "sharp")
+	ratios := map[string]row{}
+	for _, k := range sortedKeys(peer) {
+		o, p := ours[k], peer[k]
+		if o.cpu == 0 || p.cpu == 0 {
+			continue
+		}
+		r := row{cpu: o.cpu / p.cpu, wall: o.wall / p.wall, bytes: o.bytes / p.bytes, ssim: o.ssim - p.ssim}
+		ratios[k] = r
+		fmt.Printf("%-6s %8.1f %8.1f %6.2f | %8.1f %8.1f %6.2f | %9.0f %9.0f %6.3f | %7.4f %7.4f\n",
+			k, o.cpu, p.cpu, r.cpu, o.wall, p.wall, r.wall, o.bytes, p.bytes, r.bytes, o.ssim, p.ssim)
+	}
+	get := func(f func(row) float64) float64 { return median(ratios, f) }
+	fmt.Printf("%-6s %8.1f %8.1f %6.2f | %8.1f %8.1f %6.2f | %9.0f %9.0f %6.3f | %7.4f %7.4f\n", "median",
+		median(ours, func(r row) float64 { return r.cpu }), median(peer, func(r row) float64 { return r.cpu }), get(func(r row) float64 { return r.cpu }),
+		median(ours, func(r row) float64 { return r.wall }), median(peer, func(r row) float64 { return r.wall }), get(func(r row) float64 { return r.wall }),
+		median(ours, func(r row) float64 { return r.bytes }), median(peer, func(r row) float64 { return r.bytes }), get(func(r row) float64 { return r.bytes }),
+		median(ours, func(r row) float64 { return r.ssim }), median(peer, func(r row) float64 { return r.ssim }))
+	var pk []float64
+	for _, r := range peer {
+		if r.peak > 0 {
+			pk = append(pk, r.peak)
+		}
+	}
+	if len(pk) > 0 && len(rss) > 0 {
+		sort.Float64s(pk)
+		o := maxOf(rss, func(r row) float64 { return r.peak })
+		fmt.Printf("peak RSS, one job in a fresh process (max over photos): picbed %.1f MiB, sharp %.1f MiB, ratio %.2f\n",
+			o, pk[len(pk)-1], o/pk[len(pk)-1])
+	}
+}

@@ -1,0 +1,474 @@
+package jpegx
+
+import (
+	"encoding/binary"
+	"image"
+	"math"
+	"math/bits"
+	"sync"
+)
+
+// Encode writes an opaque picture as a baseline JPEG (4:2:0, quality 1-100
+// with the usual IJG scaling of the Annex K tables) with Huffman tables
+// optimised for this picture. The alpha channel of m is ignored: callers
+// flatten translucent pictures first.
+//
+// Work is split across two goroutines by MCU rows: every row ends with a
+// restart marker, so the halves are entropy-coded independently and simply
+// concatenated. The cost is two bytes and a padded byte per 16 pixel rows.
+func Encode(m *image.RGBA, quality int) []byte {
+	e := newEncoder(m, quality)
+	e.transform()
+	e.buildTables()
+	return e.write()
+}
+
+type encoder struct {
+	m            *image.RGBA
+	w, h         int
+	mcusX, mcusY int
+	quant        [2][64]uint8   // zigzag order, as written to DQT
+	div          [2][64]float32 // natural order: 1/(q * AAN scale * 8)
+	coef         []int16        // 6 blocks per MCU, zigzag order, quantised
+	freq         [4][257]int64  // DC lum, AC lum, DC chroma, AC chroma
+	codes        [4]huffCode
+	bits         [4][17]uint8
+	vals         [4][]uint8
+}
+
+type huffCode struct {
+	code [256]uint16
+	size [256]uint8
+}
+
+// the Annex K base tables in zigzag order (K.1 luminance, K.2 chrominance)
+var baseQuant = [2][64]uint8{
+	{16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40,
+		26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51,
+		56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87,
+		95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99},
+	{17, 18, 18, 24, 21, 24, 47, 26, 26, 47, 99, 66, 56, 66, 99, 99,
+		99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+		99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+		99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99},
+}
+
+func newEncoder(m *image.RGBA, quality int) *encoder {
+	b := m.Rect
+	e := &encoder{m: m, w: b.Dx(), h: b.Dy()}
+	e.mcusX, e.mcusY = (e.w+15)/16, (e.h+15)/16
+	quality = min(max(quality, 1), 100)
+	scale := 200 - 2*quality
+	if quality < 50 {
+		scale = 5000 / quality
+	}
+	aan := [8]float64{1, 1.387039845, 1.306562965, 1.175875602, 1, 0.785694958, 0.541196100, 0.275899379}
+	for t := range e.quant {
+		for k, base := range baseQuant[t] {
+			q := (int(base)*scale + 50) / 100
+			q = min(max(q, 1), 255)
+			e.quant[t][k] = uint8(q)
+			nat := zigzag[k]
+			e.div[t][nat] = float32(1 / (float64(q) * aan[nat/8] * aan[nat%8] * 8))
+		}
+	}
+	e.coef = make([]int16, e.mcusX*e.mcusY*6*64)
+	return e
+}
+
+// transform converts, transforms and quantises every MCU, and counts the
+// symbols each Huffman table will code.
+func (e *encoder) transform() {
+	var mu sync.Mutex
+	parallelRows(e.mcusY, func(lo, hi int) {
+		var freq [4][257]int64
+		var pred [3]int16
+		var y [4][64]float32
+		var cb, cr [64]float32
+		for my := lo; my < hi; my++ {
+			pred = [3]int16{}
+			for mx := 0; mx < e.mcusX; mx++ {
+				e.load(mx, my, &y, &cb, &cr)
+				out := e.coef[(my*e.mcusX+mx)*6*64:]
+				for i := 0; i < 4; i++ {
+					fdct(&y[i])
+					quantise(&y[i], &e.div[0], out[i*64:i*64+64], &pred[0], &freq[0], &freq[1])
+				}
+				fdct(&cb)
+				quantise(&cb, &e.div[1], out[4*64:5*64], &pred[1], &freq[2], &freq[3])
+				fdct(&cr)
+				quantise(&cr, &e.div[1], out[5*64:6*64], &pred[2], &freq[2], &freq[3])
+			}
+		}
+		mu.Lock()
+		for t := range freq {
+			for s, n := range freq[t] {
+				e.freq[t][s] += n
+			}
+		}
+		mu.Unlock()
+	})
+}
+
+// load reads the 16x16 pixels of MCU (mx, my) as four level-shifted Y
+// blocks and 2x2-averaged Cb and Cr blocks, replicating the edge pixels
+// past the picture. The colour conversion is image/color's RGBToYCbCr
+// (rounded to 8 bits, which is what decoders invert best).
+func (e *encoder) load(mx, my int, y *[4][64]float32, cb, cr *[64]float32) {
+	m := e.m
+	base := m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y)
+	var cbs, crs [64]int32
+	for j := 0; j < 16; j++ {
+		py := min(my*16+j, e.h-1)
+		row := m.Pix[base+py*m.Stride:]
+		yb := y[(j/8)*2:]
+		for i := 0; i < 16; i++ {
+			px := min(mx*16+i, e.w-1)
+			p := row[px*4 : px*4+3 : px*4+3]
+			r, g, b := int32(p[0]), int32(p[1]), int32(p[2])
+			yb[i/8][(j%8)*8+i%8] = float32((19595*r+38470*g+7471*b+1<<15)>>16 - 128)
+			c := (j/2)*8 + i/2
+			cbs[c] += int32(to8(-11056*r - 21712*g + 32768*b + 257<<15))
+			crs[c] += int32(to8(32768*r - 27440*g - 5328*b + 257<<15))
+		}
+	}
+	for i := range cbs {
+		cb[i], cr[i] = float32((cbs[i]+2)>>2-128), float32((crs[i]+2)>>2-128)
+	}
+}
+
+// to8 is image/color's clamp of a 16.16 value to 8 bits.
+func to8(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	return uint8(^(v >> 31))
+}
+
+// fdct is the AAN forward DCT (float, in place). Its outputs are scaled by
+// 8 * aan[u] * aan[v], which the quantiser's divisors undo.
+func fdct(d *[64]float32) {
+	for i := 0; i < 64; i += 8 {
+		fdct1(d, i, 1)
+	}
+	for i := 0; i < 8; i++ {
+		fdct1(d, i, 8)
+	}
+}
+
+func fdct1(d *[64]float32, o, s int) {
+	d0, d1, d2, d3 := d[o], d[o+s], d[o+2*s], d[o+3*s]
+	d4, d5, d6, d7 := d[o+4*s], d[o+5*s], d[o+6*s], d[o+7*s]
+	t0, t7 := d0+d7, d0-d7
+	t1, t6 := d1+d6, d1-d6
+	t2, t5 := d2+d5, d2-d5
+	t3, t4 := d3+d4, d3-d4
+	t10, t13 := t0+t3, t0-t3
+	t11, t12 := t1+t2, t1-t2
+	d[o] = t10 + t11
+	d[o+4*s] = t10 - t11
+	z1 := (t12 + t13) * 0.707106781
+	d[o+2*s] = t13 + z1
+	d[o+6*s] = t13 - z1
+	t10, t11, t12 = t4+t5, t5+t6, t6+t7
+	z5 := (t10 - t12) * 0.382683433
+	z2 := 0.541196100*t10 + z5
+	z4 := 1.306562965*t12 + z5
+	z3 := t11 * 0.707106781
+	z11, z13 := t7+z3, t7-z3
+	d[o+5*s] = z13 + z2
+	d[o+3*s] = z13 - z2
+	d[o+s] = z11 + z4
+	d[o+7*s] = z11 - z4
+}
+
+// quantise rounds the block into out (zigzag order, the DC as the
+// difference from the previous block) and counts its Huffman symbols.
+func quantise(d *[64]float32, div *[64]float32, out []int16, pred *int16, dcFreq, acFreq *[257]int64) {
+	out = out[:64]
+	for k := 0; k < 64; k++ {
+		n := zigzag[k]
+		x := d[n] * div[n]
+		// round half away from zero without a branch: add +-0.5 by sign
+		v := int32(x + math.Float32frombits(math.Float32bits(x)&0x80000000|0x3f000000))
+		out[k] = int16(min(max(v, -1023), 1023)) // baseline AC range
+	}
+	dc := out[0]
+	out[0] = dc - *pred
+	*pred = dc
+	dcFreq[bitLen(out[0])]++
+	run := 0
+	for k := 1; k < 64; k++ {
+		v := out[k]
+		if v == 0 {
+			run++
+			continue
+		}
+		for run > 15 {
+			acFreq[0xF0]++
+			run -= 16
+		}
+		acFreq[run<<4|int(bitLen(v))]++
+		run = 0
+	}
+	if run > 0 {
+		acFreq[0x00]++
+	}
+}
+
+// bitLen is JPEG's SSSS category: the bits of |v|.
+func bitLen(v int16) uint8 {
+	u := int32(v)
+	if u < 0 {
+		u = -u
+	}
+	return uint8(bits.Len32(uint32(u)))
+}
+
+// parallelRows runs fn over MCU rows [0, n) in two bands.
+func parallelRows(n int, fn func(lo, hi int)) {
+	if n < 4 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	mid := n / 2
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fn(mid, n)
+	}()
+	fn(0, mid)
+	wg.Wait()
+}
+
+// buildTables makes the optimal length-limited Huffman code of each table
+// (the procedure of ITU T.81 Annex K.2, as libjpeg does).
+func (e *encoder) buildTables() {
+	for t := range e.freq {
+		e.bits[t], e.vals[t] = optimalTable(e.freq[t])
+		e.codes[t] = canonical(e.bits[t], e.vals[t])
+	}
+}
+
+func optimalTable(f [257]int64) ([17]uint8, []uint8) {
+	freq := f
+	freq[256] = 1 // reserves the all-ones code
+	var codesize [257]int
+	var others [257]int
+	for i := range others {
+		others[i] = -1
+	}
+	for {
+		c1, c2 := -1, -1
+		var v1, v2 int64 = math.MaxInt64, math.MaxInt64
+		for i := 0; i <= 256; i++ { // smallest, ties to the larger symbol
+			if freq[i] != 0 && freq[i] <= v1 {
+				v1, c1 = freq[i], i
+			}
+		}
+		for i := 0; i <= 256; i++ {
+			if freq[i] != 0 && freq[i] <= v2 && i != c1 {
+				v2, c2 = freq[i], i
+			}
+		}
+		if c2 < 0 {
+			break
+		}
+		freq[c1] += freq[c2]
+		freq[c2] = 0
+		codesize[c1]++
+		for others[c1] >= 0 {
+			c1 = others[c1]
+			codesize[c1]++
+		}
+		others[c1] = c2
+		codesize[c2]++
+		for others[c2] >= 0 {
+			c2 = others[c2]
+			codesize[c2]++
+		}
+	}
+	var bits [33]int
+	for i := 0; i <= 256; i++ {
+		if codesize[i] > 0 {
+			bits[codesize[i]]++
+		}
+	}
+	for i := 32; i > 16; i-- { // limit code lengths to 16
+		for bits[i] > 0 {
+			j := i - 2
+			for bits[j] == 0 {
+				j--
+			}
+			bits[i] -= 2
+			bits[i-1]++
+			bits[j+1] += 2
+			bits[j]--
+		}
+	}
+	i := 16
+	for bits[i] == 0 {
+		i--
+	}
+	bits[i]-- // drop the reserved code
+	var out [17]uint8
+	for l := 1; l <= 16; l++ {
+		out[l] = uint8(bits[l])
+	}
+	var vals []uint8
+	for l := 1; l <= 32; l++ {
+		for s := 0; s < 256; s++ {
+			if codesize[s] == l {
+				vals = append(vals, uint8(s))
+			}
+		}
+	}
+	return out, vals
+}
+
+func canonical(bits [17]uint8, vals []uint8) huffCode {
+	var h huffCode
+	code, k := uint16(0), 0
+	for l := 1; l <= 16; l++ {
+		for i := 0; i < int(bits[l]); i++ {
+			h.code[vals[k]], h.size[vals[k]] = code, uint8(l)
+			code++
+			k++
+		}
+		code <<= 1
+	}
+	return h
+}
+
+// write emits the headers and the entropy-coded data.
+func (e *encoder) write() []byte {
+	halves := [2][]byte{}
+	mid := e.mcusY / 2
+	if e.mcusY < 4 {
+		mid = e.mcusY
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		halves[1] = e.entropy(mid, e.mcusY)
+	}()
+	halves[0] = e.entropy(0, mid)
+	wg.Wait()
+
+	out := make([]byte, 0, len(halves[0])+len(halves[1])+1024)
+	out = append(out, 0xFF, 0xD8)
+	// DQT
+	out = append(out, 0xFF, 0xDB, 0, 2+2*65, 0x00)
+	out = append(out, e.quant[0][:]...)
+	out = append(out, 0x01)
+	out = append(out, e.quant[1][:]...)
+	// SOF0
+	out = append(out, 0xFF, 0xC0, 0, 17, 8, byte(e.h>>8), byte(e.h), byte(e.w>>8), byte(e.w), 3,
+		1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1)
+	// DHT
+	n := 2
+	for t := range e.bits {
+		n += 17 + len(e.vals[t])
+	}
+	out = append(out, 0xFF, 0xC4, byte(n>>8), byte(n))
+	for t, class := range []byte{0x00, 0x10, 0x01, 0x11} {
+		out = append(out, class)
+		out = append(out, e.bits[t][1:]...)
+		out = append(out, e.vals[t]...)
+	}
+	// DRI: one restart interval per MCU row
+	out = append(out, 0xFF, 0xDD, 0, 4)
+	out = binary.BigEndian.AppendUint16(out, uint16(e.mcusX))
+	// SOS
+	out = append(out, 0xFF, 0xDA, 0, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0)
+	out = append(out, halves[0]...)
+	out = append(out, halves[1]...)
+	return append(out, 0xFF, 0xD9)
+}
+
+// entropy codes MCU rows [lo, hi), each ended by its restart marker
+// (except the picture's last row).
+func (e *encoder) entropy(lo, hi int) []byte {
+	bw := bitWriter{buf: make([]byte, 0, len(e.coef)/(e.mcusY*4)*(hi-lo)+64)}
+	tables := [6][2]*huffCode{
+		{&e.codes[0], &e.codes[1]}, {&e.codes[0], &e.codes[1]}, {&e.codes[0], &e.codes[1]}, {&e.codes[0], &e.codes[1]},
+		{&e.codes[2], &e.codes[3]}, {&e.codes[2], &e.codes[3]},
+	}
+	for my := lo; my < hi; my++ {
+		for mx := 0; mx < e.mcusX; mx++ {
+			blocks := e.coef[(my*e.mcusX+mx)*6*64:]
+			for b := 0; b < 6; b++ {
+				bw.block(blocks[b*64:b*64+64], tables[b][0], tables[b][1])
+			}
+		}
+		if my != e.mcusY-1 {
+			bw.flush()
+			bw.buf = append(bw.buf, 0xFF, 0xD0+byte(my%8))
+		}
+	}
+	bw.flush()
+	return bw.buf
+}
+
+// bitWriter packs codes MSB first and stuffs a zero after every 0xFF.
+type bitWriter struct {
+	buf []byte
+	acc uint64
+	n   uint
+}
+
+func (bw *bitWriter) put(code uint32, size uint8) {
+	bw.acc = bw.acc<<size | uint64(code)&(1<<size-1)
+	bw.n += uint(size)
+	for bw.n >= 8 {
+		bw.n -= 8
+		b := byte(bw.acc >> bw.n)
+		if b == 0xFF {
+			bw.buf = append(bw.buf, 0xFF, 0x00)
+		} else {
+			bw.buf = append(bw.buf, b)
+		}
+	}
+}
+
+// flush pads the last byte with ones.
+func (bw *bitWriter) flush() {
+	if bw.n > 0 {
+		bw.put(1<<(8-bw.n)-1, uint8(8-bw.n))
+	}
+	bw.acc, bw.n = 0, 0
+}
+
+func (bw *bitWriter) block(c []int16, dc, ac *huffCode) {
+	c = c[:64]
+	put := func(h *huffCode, sym uint8, v int16) {
+		bw.put(uint32(h.code[sym]), h.size[sym])
+		if s := sym & 15; s > 0 {
+			u := int32(v)
+			if u < 0 {
+				u-- // one's complement for negatives
+			}
+			bw.put(uint32(u), s)
+		}
+	}
+	put(dc, bitLen(c[0]), c[0])
+	run := 0
+	for k := 1; k < 64; k++ {
+		v := c[k]
+		if v == 0 {
+			run++
+			continue
+		}
+		for run > 15 {
+			bw.put(uint32(ac.code[0xF0]), ac.size[0xF0])
+			run -= 16
+		}
+		put(ac, uint8(run<<4)|bitLen(v), v)
+		run = 0
+	}
+	if run > 0 {
+		bw.put(uint32(ac.code[0x00]), ac.size[0x00])
+	}
+}

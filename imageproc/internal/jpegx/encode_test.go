@@ -1,0 +1,109 @@
+package jpegx
+
+import (
+	"bytes"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	"math"
+	"testing"
+)
+
+func rgbaOf(m image.Image) *image.RGBA {
+	b := m.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, m, b.Min, draw.Src)
+	return dst
+}
+
+func rgbPSNR(a, b image.Image) float64 {
+	ra, rb := rgbaOf(a), rgbaOf(b)
+	var sum float64
+	n := 0
+	for i := range ra.Pix {
+		if i%4 != 3 {
+			d := float64(ra.Pix[i]) - float64(rb.Pix[i])
+			sum += d * d
+			n++
+		}
+	}
+	if sum == 0 {
+		return 99
+	}
+	return 10 * math.Log10(255*255/(sum/float64(n)))
+}
+
+// TestEncodeRoundTrip: what Encode writes decodes with image/jpeg (and
+// with this package's decoder, restart markers included) to the same
+// picture, as faithfully as image/jpeg's own encoder at that quality and
+// in no more bytes than it plus 3 %.
+func TestEncodeRoundTrip(t *testing.T) {
+	inputs := map[string]image.Image{}
+	for name, data := range fixtures(t) {
+		m, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[name] = m
+	}
+	for name, data := range synthetic(t) {
+		m, _ := jpeg.Decode(bytes.NewReader(data))
+		inputs[name] = m
+	}
+	for name, m := range inputs {
+		for _, q := range []int{50, 82, 95} {
+			t.Run(name+"/q"+itoa(q), func(t *testing.T) {
+				src := rgbaOf(m)
+				got := Encode(src, q)
+				dec, err := jpeg.Decode(bytes.NewReader(got))
+				if err != nil {
+					t.Fatalf("image/jpeg cannot decode the output: %v", err)
+				}
+				if dec.Bounds().Size() != src.Rect.Size() {
+					t.Fatalf("decoded size %v, want %v", dec.Bounds().Size(), src.Rect.Size())
+				}
+				ours, err := Decode(got, 1)
+				if err != nil {
+					t.Fatalf("jpegx cannot decode the output: %v", err)
+				}
+				if d := maxDiff(ours, dec); d > 2 {
+					t.Errorf("jpegx and image/jpeg disagree on the output by %d", d)
+				}
+				var ref bytes.Buffer
+				if err := jpeg.Encode(&ref, src, &jpeg.Options{Quality: q}); err != nil {
+					t.Fatal(err)
+				}
+				refDec, _ := jpeg.Decode(bytes.NewReader(ref.Bytes()))
+				gp, rp := rgbPSNR(dec, src), rgbPSNR(refDec, src)
+				if src.Rect.Dx()*src.Rect.Dy() >= 1024 && gp < rp-0.5 { // tiny pictures: rounding noise
+					t.Errorf("PSNR %.2f dB, image/jpeg's %.2f dB", gp, rp)
+				}
+				if src.Rect.Dx() >= 64 && float64(len(got)) > float64(ref.Len())*1.03 {
+					t.Errorf("%d bytes, image/jpeg's %d", len(got), ref.Len())
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	data := fixtures(b)["phone.jpg"]
+	m, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := rgbaOf(m)
+	b.Run("stdlib", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			var buf bytes.Buffer
+			jpeg.Encode(&buf, src, &jpeg.Options{Quality: 82})
+			b.ReportMetric(float64(buf.Len()), "out-B")
+		}
+	})
+	b.Run("jpegx", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			b.ReportMetric(float64(len(Encode(src, 82))), "out-B")
+		}
+	})
+}

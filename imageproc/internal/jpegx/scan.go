@@ -1,0 +1,170 @@
+package jpegx
+
+import "fmt"
+
+// decodeScan decodes the one interleaved baseline scan into the
+// components' planes at the decoder's block size.
+func (d *decoder) decodeScan() error {
+	hmax, vmax := 1, 1
+	for _, c := range d.comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
+	}
+	mcusX := (d.width + 8*hmax - 1) / (8 * hmax)
+	mcusY := (d.height + 8*vmax - 1) / (8 * vmax)
+	total := 0
+	for i := range d.comps {
+		c := &d.comps[i]
+		c.stride = mcusX * c.h * d.n
+		rows := mcusY * c.v * d.n
+		total += c.stride * rows
+		if total > maxSamples {
+			return fmt.Errorf("%w: %dx%d is too large to decode", ErrFormat, d.width, d.height)
+		}
+	}
+	for i := range d.comps {
+		c := &d.comps[i]
+		c.plane = make([]uint8, c.stride*mcusY*c.v*d.n)
+	}
+	d.br = bitReader{data: d.data, pos: d.pos}
+	idct := idctFor(d.n)
+	var blk [64]int32
+	need := needMask(d.n)
+	mcu := 0
+	for my := 0; my < mcusY; my++ {
+		for mx := 0; mx < mcusX; mx++ {
+			if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
+				if err := d.restartMarker(); err != nil {
+					return err
+				}
+			}
+			mcu++
+			for ci := range d.comps {
+				c := &d.comps[ci]
+				q := d.quant[c.tq]
+				for by := 0; by < c.v; by++ {
+					for bx := 0; bx < c.h; bx++ {
+						acs, err := d.decodeBlock(c, q, &blk, need)
+						if err != nil {
+							return err
+						}
+						x := (mx*c.h + bx) * d.n
+						y := (my*c.v + by) * d.n
+						dst := c.plane[y*c.stride+x:]
+						if acs {
+							idct(&blk, dst, c.stride)
+						} else {
+							fillDC(blk[0], dst, c.stride, d.n)
+						}
+						blk = [64]int32{}
+					}
+				}
+			}
+		}
+	}
+	if d.br.err != nil {
+		return d.br.err
+	}
+	return nil
+}
+
+// restartMarker consumes an RSTn marker between intervals and resets the
+// DC predictors.
+func (d *decoder) restartMarker() error {
+	br := &d.br
+	br.acc, br.n, br.marker, br.zeros = 0, 0, false, 0
+	for br.pos < len(br.data) && br.data[br.pos] != 0xFF { // tolerate garbage before RST
+		br.pos++
+	}
+	for br.pos+1 < len(br.data) && br.data[br.pos+1] == 0xFF {
+		br.pos++
+	}
+	if br.pos+1 >= len(br.data) {
+		return fmt.Errorf("%w: truncated at a restart marker", ErrFormat)
+	}
+	if m := br.data[br.pos+1]; m < 0xD0 || m > 0xD7 {
+		return fmt.Errorf("%w: expected RST, found marker %#x", ErrFormat, m)
+	}
+	br.pos += 2
+	for i := range d.comps {
+		d.comps[i].pred = 0
+	}
+	return nil
+}
+
+// decodeBlock reads one block's coefficients and stores the dequantised
+// ones inside the needed low-frequency corner into blk (natural order). It
+// reports whether any stored AC coefficient is non-zero.
+func (d *decoder) decodeBlock(c *component, q *[64]int32, blk *[64]int32, need *[64]bool) (bool, error) {
+	br := &d.br
+	if br.n < 32 {
+		br.fill()
+	}
+	t, err := br.decodeHuff(c.dc)
+	if err != nil {
+		return false, err
+	}
+	if t > 11 {
+		return false, fmt.Errorf("%w: DC magnitude %d", ErrFormat, t)
+	}
+	var diff int32
+	if t > 0 {
+		if br.n < 16 {
+			br.fill()
+		}
+		diff = br.receiveExtend(uint(t))
+	}
+	c.pred += diff
+	blk[0] = c.pred * q[0]
+	acs := false
+	for k := 1; k < 64; {
+		if br.n < 32 {
+			br.fill()
+		}
+		rs, err := br.decodeHuff(c.ac)
+		if err != nil {
+			return false, err
+		}
+		r, s := int(rs>>4), uint(rs&15)
+		if s == 0 {
+			if r != 15 {
+				break
+			}
+			k += 16
+			continue
+		}
+		k += r
+		if k > 63 {
+			return false, fmt.Errorf("%w: AC run past the block", ErrFormat)
+		}
+		if need[k] {
+			blk[zigzag[k]] = br.receiveExtend(s) * q[k]
+			acs = true
+		} else {
+			br.skip(s)
+		}
+		k++
+	}
+	return acs, br.err
+}
+
+// zigzag maps a zigzag index to the natural (row-major) index.
+var zigzag = [64]int{
+	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+}
+
+var needMasks [9][64]bool
+
+func init() {
+	for _, n := range []int{1, 2, 4, 8} {
+		for k, nat := range zigzag {
+			needMasks[n][k] = nat/8 < n && nat%8 < n
+		}
+	}
+}
+
+// needMask marks the zigzag positions inside the n x n low-frequency corner
+// (position 0, the DC, is handled separately).
+func needMask(n int) *[64]bool { return &needMasks[n] }

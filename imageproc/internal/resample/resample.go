@@ -1,0 +1,300 @@
+// Package resample shrinks opaque pictures fast: separable filters with
+// weights precomputed once per axis in 14-bit fixed point, applied to 8-bit
+// planes (the Y, Cb and Cr of a decoded JPEG, never converted at full
+// size), split across two goroutines by rows, and converted to RGBA once,
+// at the output size.
+package resample
+
+import (
+	"image"
+	"math"
+	"sync"
+)
+
+// Filter is a separable resampling kernel.
+type Filter struct {
+	Support float64 // kernel radius at scale 1
+	Kernel  func(x float64) float64
+}
+
+// CatmullRom is the cubic with B=0, C=1/2: sharp, little ringing.
+var CatmullRom = Filter{Support: 2, Kernel: func(x float64) float64 {
+	x = math.Abs(x)
+	switch {
+	case x < 1:
+		return (1.5*x-2.5)*x*x + 1
+	case x < 2:
+		return ((-0.5*x+2.5)*x-4)*x + 2
+	}
+	return 0
+}}
+
+// Lanczos3 is the windowed sinc with three lobes (ImageMagick's and
+// libvips's default for shrinking).
+var Lanczos3 = Filter{Support: 3, Kernel: func(x float64) float64 {
+	x = math.Abs(x)
+	if x == 0 {
+		return 1
+	}
+	if x >= 3 {
+		return 0
+	}
+	px := math.Pi * x
+	return 3 * math.Sin(px) * math.Sin(px/3) / (px * px)
+}}
+
+const (
+	fracBits = 14
+	one      = 1 << fracBits
+)
+
+// weights maps every output position of one axis to taps consecutive input
+// samples starting at start[i], with w[i*taps+t] summing to one (2^14).
+type weights struct {
+	start []int
+	taps  int
+	w     []int32
+}
+
+// makeWeights computes the taps for shrinking (or copying) in samples to out.
+// Positions outside the input are folded onto the edge sample.
+func makeWeights(in, out int, f Filter) weights {
+	scale := float64(in) / float64(out)
+	stretch := max(scale, 1) // widen the kernel when shrinking (anti-aliasing)
+	support := f.Support * stretch
+	taps := min(in, int(math.Ceil(support))*2+1)
+	ws := weights{start: make([]int, out), taps: taps, w: make([]int32, out*taps)}
+	fw := make([]float64, taps)
+	for i := 0; i < out; i++ {
+		center := (float64(i)+0.5)*scale - 0.5
+		first, last := int(math.Floor(center-support+1)), int(math.Ceil(center+support-1))
+		start := max(0, min(first, in-taps)) // the window, kept inside the input
+		for t := range fw {
+			fw[t] = 0
+		}
+		var sum float64
+		for j := first; j <= last; j++ {
+			k := f.Kernel((float64(j) - center) / stretch)
+			if k == 0 {
+				continue
+			}
+			idx := min(max(min(max(j, 0), in-1)-start, 0), taps-1)
+			fw[idx] += k
+			sum += k
+		}
+		ws.start[i] = start
+		row := ws.w[i*taps : (i+1)*taps]
+		if sum == 0 { // degenerate: nearest sample
+			row[min(max(int(center+0.5), 0), in-1)-start] = one
+			continue
+		}
+		total, big := int32(0), 0
+		for t, v := range fw {
+			row[t] = int32(math.Round(v / sum * one))
+			total += row[t]
+			if row[t] > row[big] {
+				big = t
+			}
+		}
+		row[big] += one - total // exact unity gain
+	}
+	return ws
+}
+
+func clamp8(v int32) uint8 {
+	v = (v + one/2) >> fracBits
+	if uint32(v) > 255 {
+		if v < 0 {
+			return 0
+		}
+		return 255
+	}
+	return uint8(v)
+}
+
+// plane is one 8-bit channel.
+type plane struct {
+	pix    []uint8
+	stride int
+	w, h   int
+}
+
+// resizePlane shrinks src to w x h: a horizontal pass into a temporary
+// plane, then a vertical pass, each split by rows over two goroutines.
+func resizePlane(src plane, w, h int, f Filter) plane {
+	tmp := src
+	if w != src.w {
+		tmp = plane{pix: make([]uint8, w*src.h), stride: w, w: w, h: src.h}
+		wx := makeWeights(src.w, w, f)
+		parallel(src.h, func(lo, hi int) { horizontal(src, tmp, wx, lo, hi) })
+	}
+	if h == src.h {
+		return tmp
+	}
+	dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
+	wy := makeWeights(src.h, h, f)
+	parallel(h, func(lo, hi int) { vertical(tmp, dst, wy, lo, hi) })
+	return dst
+}
+
+func horizontal(src, dst plane, wx weights, lo, hi int) {
+	taps := wx.taps
+	for y := lo; y < hi; y++ {
+		in := src.pix[y*src.stride : y*src.stride+src.w]
+		out := dst.pix[y*dst.stride : y*dst.stride+dst.w]
+		for x := range out {
+			s := wx.start[x]
+			win := in[s : s+taps]
+			wt := wx.w[x*taps : x*taps+taps]
+			var sum int32
+			for t, v := range win {
+				sum += wt[t] * int32(v)
+			}
+			out[x] = clamp8(sum)
+		}
+	}
+}
+
+func vertical(src, dst plane, wy weights, lo, hi int) {
+	taps := wy.taps
+	acc := make([]int32, dst.w)
+	for y := lo; y < hi; y++ {
+		for x := range acc {
+			acc[x] = 0
+		}
+		s := wy.start[y]
+		for t := 0; t < taps; t++ {
+			wt := wy.w[y*taps+t]
+			if wt == 0 {
+				continue
+			}
+			in := src.pix[(s+t)*src.stride : (s+t)*src.stride+dst.w]
+			for x, v := range in {
+				acc[x] += wt * int32(v)
+			}
+		}
+		out := dst.pix[y*dst.stride : y*dst.stride+dst.w]
+		for x, v := range acc {
+			out[x] = clamp8(v)
+		}
+	}
+}
+
+// Workers is how many goroutines share a pass (FC's 2 vCPU is the target).
+const Workers = 2
+
+// parallel runs fn over [0,n) split into Workers bands.
+func parallel(n int, fn func(lo, hi int)) {
+	if n < 64 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + Workers - 1) / Workers
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
+}
+
+// chromaDiv is how many luma samples one chroma sample spans per axis.
+func chromaDiv(r image.YCbCrSubsampleRatio) (int, int, bool) {
+	switch r {
+	case image.YCbCrSubsampleRatio444:
+		return 1, 1, true
+	case image.YCbCrSubsampleRatio422:
+		return 2, 1, true
+	case image.YCbCrSubsampleRatio420:
+		return 2, 2, true
+	case image.YCbCrSubsampleRatio440:
+		return 1, 2, true
+	}
+	return 0, 0, false
+}
+
+// Supported says whether Resize takes m on its fast path: an opaque
+// *image.YCbCr (4:4:4, 4:2:2, 4:2:0, 4:4:0) or *image.Gray.
+func Supported(m image.Image) bool {
+	switch m := m.(type) {
+	case *image.YCbCr:
+		_, _, ok := chromaDiv(m.SubsampleRatio)
+		return ok
+	case *image.Gray:
+		return true
+	}
+	return false
+}
+
+// Resize scales m (Supported) to exactly w x h and returns it as an
+// *image.RGBA at the origin. Chroma planes are resampled at their own
+// resolution and upsampled (nearest) only while converting to RGB.
+func Resize(m image.Image, w, h int, f Filter) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	switch m := m.(type) {
+	case *image.Gray:
+		b := m.Rect
+		src := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], stride: m.Stride, w: b.Dx(), h: b.Dy()}
+		y := resizePlane(src, w, h, f)
+		parallel(h, func(lo, hi int) { grayToRGBA(y, dst, lo, hi) })
+	case *image.YCbCr:
+		dx, dy, _ := chromaDiv(m.SubsampleRatio)
+		b := m.Rect
+		ys := plane{pix: m.Y[m.YOffset(b.Min.X, b.Min.Y):], stride: m.YStride, w: b.Dx(), h: b.Dy()}
+		cw, ch := (b.Max.X+dx-1)/dx-b.Min.X/dx, (b.Max.Y+dy-1)/dy-b.Min.Y/dy
+		co := m.COffset(b.Min.X, b.Min.Y)
+		cbs := plane{pix: m.Cb[co:], stride: m.CStride, w: cw, h: ch}
+		crs := plane{pix: m.Cr[co:], stride: m.CStride, w: cw, h: ch}
+		ocw, och := (w+dx-1)/dx, (h+dy-1)/dy
+		y := resizePlane(ys, w, h, f)
+		cb := resizePlane(cbs, ocw, och, f)
+		cr := resizePlane(crs, ocw, och, f)
+		parallel(h, func(lo, hi int) { ycbcrToRGBA(y, cb, cr, dx, dy, dst, lo, hi) })
+	default:
+		panic("resample: unsupported image type")
+	}
+	return dst
+}
+
+func grayToRGBA(y plane, dst *image.RGBA, lo, hi int) {
+	for row := lo; row < hi; row++ {
+		in := y.pix[row*y.stride : row*y.stride+y.w]
+		out := dst.Pix[row*dst.Stride : row*dst.Stride+4*y.w]
+		for x, v := range in {
+			o := out[4*x : 4*x+4 : 4*x+4]
+			o[0], o[1], o[2], o[3] = v, v, v, 255
+		}
+	}
+}
+
+// ycbcrToRGBA is image/color's YCbCrToRGB (JFIF, 16.16 fixed point) over
+// rows [lo, hi).
+func ycbcrToRGBA(y, cb, cr plane, dx, dy int, dst *image.RGBA, lo, hi int) {
+	w := y.w
+	for row := lo; row < hi; row++ {
+		yr := y.pix[row*y.stride : row*y.stride+w]
+		ci := (row / dy) * cb.stride
+		cbr, crr := cb.pix[ci:ci+cb.w], cr.pix[ci:ci+cr.w]
+		out := dst.Pix[row*dst.Stride : row*dst.Stride+4*w]
+		for x, yv := range yr {
+			yy := int32(yv) * 0x10101
+			c1 := int32(cbr[x/dx]) - 128
+			c2 := int32(crr[x/dx]) - 128
+			r := yy + 91881*c2
+			g := yy - 22554*c1 - 46802*c2
+			b := yy + 116130*c1
+			o := out[4*x : 4*x+4 : 4*x+4]
+			o[0], o[1], o[2], o[3] = to8(r), to8(g), to8(b), 255
+		}
+	}
+}
+
+func to8(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	return uint8(^(v >> 31))
+}

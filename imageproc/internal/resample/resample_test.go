@@ -1,0 +1,155 @@
+package resample
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"math"
+	"os"
+	"testing"
+
+	xdraw "golang.org/x/image/draw"
+)
+
+func photo(t testing.TB, path string) image.Image {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func psnr(a, b *image.RGBA) float64 {
+	var sum float64
+	n := 0
+	for i := range a.Pix {
+		if i%4 == 3 {
+			continue
+		}
+		d := float64(a.Pix[i]) - float64(b.Pix[i])
+		sum += d * d
+		n++
+	}
+	if sum == 0 {
+		return 99
+	}
+	return 10 * math.Log10(255*255/(sum/float64(n)))
+}
+
+// TestMatchesXDraw: on real photos (4:2:0 YCbCr and grey) the planar
+// fixed-point resize is close to x/image/draw's Catmull-Rom on RGBA.
+func TestMatchesXDraw(t *testing.T) {
+	ph := photo(t, "../../../testdata/phone.jpg")
+	gray := image.NewGray(ph.Bounds())
+	draw.Draw(gray, gray.Rect, ph, image.Point{}, draw.Src)
+	tests := []struct {
+		name string
+		src  image.Image
+		w, h int
+		min  float64
+	}{
+		{"ycbcr 1600->1200", ph, 1200, 900, 34},
+		{"ycbcr 1600->333 odd", ph, 333, 251, 32},
+		{"ycbcr same size", ph, 1600, 1200, 38},
+		{"gray 1600->640", gray, 640, 480, 40},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !Supported(tt.src) {
+				t.Fatalf("%T not supported", tt.src)
+			}
+			got := Resize(tt.src, tt.w, tt.h, CatmullRom)
+			want := image.NewRGBA(image.Rect(0, 0, tt.w, tt.h))
+			xdraw.CatmullRom.Scale(want, want.Rect, tt.src, tt.src.Bounds(), xdraw.Src, nil)
+			if got.Rect != want.Rect {
+				t.Fatalf("bounds %v, want %v", got.Rect, want.Rect)
+			}
+			if p := psnr(got, want); p < tt.min {
+				t.Errorf("PSNR against x/image/draw %.1f dB, want >= %g", p, tt.min)
+			}
+			for i := 3; i < len(got.Pix); i += 4 {
+				if got.Pix[i] != 255 {
+					t.Fatalf("alpha %d at %d, want opaque", got.Pix[i], i/4)
+				}
+			}
+		})
+	}
+}
+
+// TestUnityGain: a flat picture stays exactly flat through every filter and
+// ratio (the fixed-point weights sum to one).
+func TestUnityGain(t *testing.T) {
+	src := image.NewYCbCr(image.Rect(0, 0, 97, 61), image.YCbCrSubsampleRatio420)
+	for i := range src.Y {
+		src.Y[i] = 200
+	}
+	for i := range src.Cb {
+		src.Cb[i], src.Cr[i] = 90, 160
+	}
+	want := color.RGBAModel.Convert(color.YCbCr{200, 90, 160}).(color.RGBA)
+	for _, f := range []Filter{CatmullRom, Lanczos3} {
+		for _, sz := range []image.Point{{97, 61}, {50, 31}, {9, 3}, {1, 1}} {
+			got := Resize(src, sz.X, sz.Y, f)
+			for i := 0; i < len(got.Pix); i += 4 {
+				if c := (color.RGBA{got.Pix[i], got.Pix[i+1], got.Pix[i+2], got.Pix[i+3]}); c != want {
+					t.Fatalf("%v: pixel %d is %v, want %v", sz, i/4, c, want)
+				}
+			}
+		}
+	}
+}
+
+func TestWeights(t *testing.T) {
+	for _, c := range []struct{ in, out int }{{4032, 1920}, {2016, 1920}, {10, 3}, {3, 3}, {2, 1}, {1, 1}} {
+		ws := makeWeights(c.in, c.out, Lanczos3)
+		for i := 0; i < c.out; i++ {
+			var sum int32
+			for _, w := range ws.w[i*ws.taps : (i+1)*ws.taps] {
+				sum += w
+			}
+			if sum != one || ws.start[i] < 0 || ws.start[i]+ws.taps > c.in {
+				t.Fatalf("%d->%d: output %d has sum %d start %d taps %d", c.in, c.out, i, sum, ws.start[i], ws.taps)
+			}
+		}
+	}
+}
+
+func BenchmarkResize(b *testing.B) {
+	ph := photo(b, "../../../testdata/phone.jpg").(*image.YCbCr)
+	big := image.NewYCbCr(image.Rect(0, 0, 2016, 1512), image.YCbCrSubsampleRatio420)
+	xdraw.ApproxBiLinear.Scale(&rgbaShim{big}, big.Rect, ph, ph.Rect, xdraw.Src, nil)
+	for _, f := range []struct {
+		name string
+		f    Filter
+	}{{"catmullrom", CatmullRom}, {"lanczos3", Lanczos3}} {
+		b.Run(f.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				Resize(big, 1920, 1440, f.f)
+			}
+		})
+	}
+	b.Run("xdraw-catmullrom", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			dst := image.NewRGBA(image.Rect(0, 0, 1920, 1440))
+			xdraw.CatmullRom.Scale(dst, dst.Rect, big, big.Rect, xdraw.Src, nil)
+		}
+	})
+}
+
+// rgbaShim lets x/image/draw fill a YCbCr benchmark input (content does not
+// matter for timing, only that it is a real picture).
+type rgbaShim struct{ *image.YCbCr }
+
+func (s *rgbaShim) Set(x, y int, c color.Color) {
+	r, g, b, _ := c.RGBA()
+	yy, cb, cr := color.RGBToYCbCr(uint8(r>>8), uint8(g>>8), uint8(b>>8))
+	s.Y[s.YOffset(x, y)] = yy
+	s.Cb[s.COffset(x, y)], s.Cr[s.COffset(x, y)] = cb, cr
+}

@@ -1,0 +1,267 @@
+package imageproc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"strings"
+	"time"
+)
+
+// The pipeline is an ordered list of small steps over one job. Each step
+// returns skip at once when its part of the recipe is off or the chosen
+// path does not need it, so Process reads top to bottom like the recipe and
+// Info.Steps lists only the steps that did something.
+var steps = []struct {
+	name string
+	run  func(*job) error
+}{
+	{"header", readHeader},   // sniff, size, frames; refuse bombs
+	{"plan", plan},           // orientation, target size, path
+	{"strip", stripStep},     // lossless metadata removal (strip path)
+	{"decode", decodeStep},   // pixels (full path)
+	{"resize", resizeStep},   // fit within MaxWidth x MaxHeight, in stored orientation
+	{"orient", orientStep},   // EXIF orientation on the (smaller) result
+	{"watermark", markStep},  // logo or text
+	{"encode", encodeStep},   // JPEG / PNG / GIF / WebP, plus the ICC profile
+	{"never-worse", keepSrc}, // an optional re-encode that grew loses to the source
+}
+
+// skip is what a step returns when it had nothing to do.
+var skip = errors.New("step skipped")
+
+// job is one run of the pipeline: the source, the recipe, and what the
+// steps found and made so far.
+type job struct {
+	src []byte
+	r   Recipe
+
+	hdr          Header
+	orientation  int
+	dispW, dispH int // displayed size of the source (after orientation)
+	outW, outH   int // displayed size of the output
+	out          Format
+	path         Path
+
+	stripped []byte // src without metadata (or src when nothing was removed)
+	img      image.Image
+	data     []byte
+
+	resized, marked bool
+	notes           []string
+	info            Info
+}
+
+// Process runs the recipe on src. It reads the header and checks the limits
+// before anything is decoded; the output format is always
+// r.OutputFormat(source format).
+func Process(src []byte, r Recipe) (Result, error) {
+	j := &job{src: src, r: r}
+	for _, s := range steps {
+		t := time.Now()
+		switch err := s.run(j); err {
+		case nil:
+			j.info.Steps = append(j.info.Steps, Step{Name: s.name, Duration: time.Since(t)})
+		case skip:
+		default:
+			return Result{}, err
+		}
+	}
+	j.info.Path = j.path
+	j.info.Note = strings.Join(j.notes, "; ")
+	j.info.Output.Size = len(j.data)
+	return Result{Data: j.data, Info: j.info}, nil
+}
+
+func readHeader(j *job) error {
+	h, err := ReadHeader(j.src)
+	if err != nil {
+		return err
+	}
+	if err := CheckLimits(h, j.r.Limits); err != nil {
+		return err
+	}
+	j.hdr = h
+	return nil
+}
+
+// plan picks the cheapest path that honours the recipe.
+func plan(j *job) error {
+	h := j.hdr
+	j.out = j.r.OutputFormat(h.Format)
+	j.orientation = 1
+	if h.Format == JPEG {
+		j.orientation = jpegOrientation(j.src)
+	}
+	j.dispW, j.dispH = h.Width, h.Height
+	if swapsSides(j.orientation) {
+		j.dispW, j.dispH = h.Height, h.Width
+	}
+	j.outW, j.outH = fitSize(j.dispW, j.dispH, j.r.MaxWidth, j.r.MaxHeight)
+	shrink := j.outW != j.dispW || j.outH != j.dispH
+	animated := h.Frames > 1
+	j.info.Source = ImageInfo{Format: h.Format, Width: j.dispW, Height: j.dispH, Size: len(j.src), Frames: h.Frames}
+	switch {
+	case animated && j.out == h.Format:
+		if shrink || j.r.Watermark != nil {
+			j.notes = append(j.notes, "animations are kept as they are: resizing and watermarking them is not supported yet")
+		}
+		j.outW, j.outH = j.dispW, j.dispH
+		j.path = PathStrip
+	case j.out != h.Format, shrink, j.r.Watermark != nil, h.Format == HEIC, h.Format == AVIF, h.Format == BMP, h.Format == TIFF:
+		if animated {
+			j.notes = append(j.notes, fmt.Sprintf("only the first of %d frames was kept", h.Frames))
+		}
+		j.path = PathFull
+	default:
+		j.path = PathStrip
+	}
+	if j.path == PathStrip && !j.r.Strip {
+		j.path = PathPassThrough
+	}
+	j.stripped = j.src
+	if j.path != PathFull {
+		j.data = j.src
+		j.info.Output = ImageInfo{Format: j.out, Width: j.outW, Height: j.outH, Frames: h.Frames}
+	}
+	return nil
+}
+
+// stripStep removes metadata losslessly. On the full path it only prepares
+// the stripped source for keepSrc when the re-encode may turn out optional.
+func stripStep(j *job) error {
+	canStrip := j.hdr.Format == JPEG || j.hdr.Format == PNG || j.hdr.Format == GIF || j.hdr.Format == WebP
+	needed := j.path == PathStrip || (j.path == PathFull && j.out == j.hdr.Format && canStrip)
+	if !j.r.Strip || !needed {
+		return skip
+	}
+	out, removed, err := strip(j.src, j.hdr.Format)
+	if err != nil {
+		return err
+	}
+	if removed {
+		j.stripped = out
+		j.info.MetadataRemoved = true
+	}
+	if j.path == PathStrip {
+		if !removed {
+			j.path = PathPassThrough
+		}
+		j.data = j.stripped
+	}
+	return nil
+}
+
+func decodeStep(j *job) error {
+	if j.path != PathFull {
+		return skip
+	}
+	scale := float64(j.outW) / float64(j.dispW)
+	img, err := decode(j.src, j.hdr.Format, scale)
+	if err != nil {
+		return err
+	}
+	j.img = img
+	return nil
+}
+
+// resizeStep shrinks before orient: turning the smaller image is cheaper,
+// and the result is the same.
+func resizeStep(j *job) error {
+	if j.img == nil {
+		return skip
+	}
+	w, h := j.outW, j.outH
+	if swapsSides(j.orientation) {
+		w, h = h, w
+	}
+	if b := j.img.Bounds(); b.Dx() == w && b.Dy() == h {
+		return skip
+	}
+	j.img = resize(j.img, w, h)
+	j.resized = true
+	return nil
+}
+
+func orientStep(j *job) error {
+	if j.img == nil || j.orientation <= 1 {
+		return skip
+	}
+	j.img = orient(j.img, j.orientation)
+	return nil
+}
+
+func markStep(j *job) error {
+	if j.img == nil || j.r.Watermark == nil {
+		return skip
+	}
+	dst := toRGBA(j.img)
+	drawn, why, err := j.r.Watermark.draw(dst)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		j.notes = append(j.notes, why)
+	}
+	if drawn {
+		j.img, j.marked = dst, true
+	}
+	return nil
+}
+
+// encodeStep writes the pixels and carries the source's ICC profile over,
+// since the pixels are still in its colour space.
+func encodeStep(j *job) error {
+	if j.img == nil {
+		return skip
+	}
+	q := j.r.Quality
+	if q == 0 {
+		q = DefaultQuality
+	}
+	if j.out == WebP && (j.hdr.Format == PNG || j.hdr.Format == GIF) {
+		q = losslessQuality // graphics and screenshots: lossless is smaller and exact
+	}
+	data, err := encode(j.img, j.out, q)
+	if err != nil {
+		return err
+	}
+	data = withICC(data, j.out, iccProfile(j.src, j.hdr.Format))
+	b := j.img.Bounds()
+	j.data = data
+	j.info.MetadataRemoved = j.info.MetadataRemoved || hasMetadata(j.src, j.hdr.Format)
+	j.info.Output = ImageInfo{Format: j.out, Width: b.Dx(), Height: b.Dy(), Frames: 1}
+	return nil
+}
+
+// hasMetadata says whether the full path dropped something: re-encoding
+// writes no EXIF/XMP, so whatever the source carried is gone.
+func hasMetadata(src []byte, f Format) bool {
+	switch f {
+	case JPEG, PNG, GIF, WebP:
+		_, removed, err := strip(src, f)
+		return err == nil && removed
+	}
+	return true // HEIC/AVIF/TIFF carry EXIF as a matter of course; BMP is rare but harmless
+}
+
+// keepSrc: when the re-encode was optional (no resize, no watermark drawn,
+// no format change) and came out larger than the stripped source, the
+// stripped source is the better answer.
+func keepSrc(j *job) error {
+	if j.path != PathFull || j.resized || j.marked || j.out != j.hdr.Format || j.hdr.Frames > 1 {
+		return skip
+	}
+	if len(j.data) <= len(j.stripped) {
+		return nil
+	}
+	j.data = j.stripped
+	j.path = PathStrip
+	if bytes.Equal(j.stripped, j.src) {
+		j.path = PathPassThrough
+	}
+	j.info.KeptSource = true
+	j.info.Output = ImageInfo{Format: j.out, Width: j.dispW, Height: j.dispH, Frames: j.hdr.Frames}
+	return nil
+}

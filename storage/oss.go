@@ -1,0 +1,388 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+// Credentials are the keys one OSS request is signed with. On Function
+// Compute they are the role's temporary STS credentials, new for every
+// invocation; they are never logged.
+type Credentials struct {
+	AccessKeyID     string
+	AccessKeySecret string
+	SecurityToken   string
+}
+
+// CredentialsFunc returns the credentials for the request ctx belongs to.
+type CredentialsFunc func(ctx context.Context) (Credentials, error)
+
+// OSSConfig is what NewOSS needs.
+type OSSConfig struct {
+	Endpoint    string // scheme included; an IP endpoint gives path-style URLs
+	Bucket      string
+	Credentials CredentialsFunc
+	// HTTPClient carries every request (connections are reused across
+	// invocations); nil uses one with OSS-friendly timeouts.
+	HTTPClient *http.Client
+	// ListBound caps how many objects List reads to sort them newest
+	// first; 0 means DefaultListBound.
+	ListBound int
+}
+
+// DefaultListBound is how many objects List reads at most (10 requests of
+// 1000) before sorting. A blog's image folder rarely holds more; past the
+// bound the gallery shows the newest among the first keys in key order and
+// logs that it was cut.
+const DefaultListBound = 10000
+
+// OSS stores objects in an Alibaba Cloud OSS bucket. It holds no long-lived
+// keys: every call asks Credentials for the current ones and builds (or
+// reuses) a client signed with them.
+type OSS struct {
+	cfg    OSSConfig
+	client *http.Client
+
+	mu       sync.Mutex
+	lastKey  [32]byte // sha256 of the credential triple of lastBkt
+	lastBkt  *oss.Bucket
+	lastInit bool
+}
+
+// NewOSS checks cfg and returns the store. It does not contact OSS: the
+// first request is made with the first invocation's credentials.
+func NewOSS(cfg OSSConfig) (*OSS, error) {
+	if cfg.Bucket == "" {
+		return nil, errors.New("OSS storage needs a bucket (PICBED_OSS_BUCKET)")
+	}
+	if cfg.Endpoint == "" {
+		return nil, errors.New("OSS storage needs an endpoint (PICBED_OSS_ENDPOINT or PICBED_OSS_REGION)")
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("OSS storage needs a credentials source")
+	}
+	if cfg.ListBound <= 0 {
+		cfg.ListBound = DefaultListBound
+	}
+	c := cfg.HTTPClient
+	if c == nil {
+		c = defaultOSSClient()
+	}
+	// Redirects from OSS mean a wrong endpoint; following them would send
+	// the signed request elsewhere.
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &OSS{cfg: cfg, client: &cc}, nil
+}
+
+// defaultOSSClient bounds each phase of a request; the overall bound is the
+// caller's context (the FC deadline).
+func defaultOSSClient() *http.Client {
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		IdleConnTimeout:       50 * time.Second,
+		MaxIdleConnsPerHost:   32,
+	}
+	return &http.Client{Transport: t}
+}
+
+// Bucket is the bucket name the store writes to.
+func (s *OSS) Bucket() string { return s.cfg.Bucket }
+
+// bucket returns an SDK bucket signed with ctx's credentials. The last one
+// is kept: on FC the credentials change rarely, and building a client is
+// cheap anyway because the HTTP client is shared.
+func (s *OSS) bucket(ctx context.Context) (*oss.Bucket, error) {
+	cr, err := s.cfg.Credentials(ctx)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "no OSS credentials: on Function Compute give the function a role (s.yaml role); elsewhere set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET", Err: err}
+	}
+	if cr.AccessKeyID == "" || cr.AccessKeySecret == "" {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "no OSS credentials: on Function Compute give the function a role (s.yaml role); elsewhere set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"}
+	}
+	h := sha256.New()
+	for _, p := range []string{cr.AccessKeyID, cr.AccessKeySecret, cr.SecurityToken} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastInit && s.lastKey == k {
+		return s.lastBkt, nil
+	}
+	opts := []oss.ClientOption{oss.HTTPClient(s.client), oss.UserAgent("picbed")}
+	if cr.SecurityToken != "" {
+		opts = append(opts, oss.SecurityToken(cr.SecurityToken))
+	}
+	cl, err := oss.New(s.cfg.Endpoint, cr.AccessKeyID, cr.AccessKeySecret, opts...)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "PICBED_OSS_ENDPOINT is not a usable OSS endpoint", Err: err}
+	}
+	b, err := cl.Bucket(s.cfg.Bucket)
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "PICBED_OSS_BUCKET is not a valid bucket name", Err: err}
+	}
+	s.lastKey, s.lastBkt, s.lastInit = k, b, true
+	return b, nil
+}
+
+// Put writes data under key with the sniffed Content-Type, the immutable
+// Cache-Control, a Content-MD5 that OSS checks against the body, and the
+// metadata as x-oss-meta-* headers. The SDK also compares the CRC64 OSS
+// computed with its own.
+func (s *OSS) Put(ctx context.Context, key string, data []byte, o PutOptions) error {
+	if err := CheckKey(key); err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	}
+	b, err := s.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	sum := md5.Sum(data)
+	opts := []oss.Option{
+		oss.WithContext(ctx),
+		oss.ContentType(o.ContentType),
+		oss.CacheControl(CacheControl),
+		oss.ContentMD5(base64.StdEncoding.EncodeToString(sum[:])),
+	}
+	if o.ContentType == "" {
+		opts[1] = oss.ContentType("application/octet-stream")
+	}
+	names := make([]string, 0, len(o.Meta))
+	for k := range o.Meta {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		opts = append(opts, oss.Meta(strings.ToLower(k), o.Meta[k]))
+	}
+	if err := b.PutObject(key, bytes.NewReader(data), opts...); err != nil {
+		return s.fail(ctx, "write", key, err)
+	}
+	return nil
+}
+
+// Stat describes the object under key (a HEAD request), or returns
+// ErrNotFound.
+func (s *OSS) Stat(ctx context.Context, key string) (Object, error) {
+	if err := CheckKey(key); err != nil {
+		return Object{}, &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	}
+	b, err := s.bucket(ctx)
+	if err != nil {
+		return Object{}, err
+	}
+	h, err := b.GetObjectDetailedMeta(key, oss.WithContext(ctx))
+	if err != nil {
+		return Object{}, s.fail(ctx, "read", key, err)
+	}
+	return objectFromHeader(key, h), nil
+}
+
+// Get reads the object under key; the SDK's CRC64 check guards the bytes.
+func (s *OSS) Get(ctx context.Context, key string) ([]byte, Object, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, Object{}, &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	}
+	b, err := s.bucket(ctx)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	res, err := b.DoGetObject(&oss.GetObjectRequest{ObjectKey: key}, []oss.Option{oss.WithContext(ctx)})
+	if err != nil {
+		return nil, Object{}, s.fail(ctx, "read", key, err)
+	}
+	defer res.Response.Close()
+	data, err := io.ReadAll(res.Response.Body)
+	if err != nil {
+		return nil, Object{}, s.fail(ctx, "read", key, err)
+	}
+	if res.ClientCRC != nil {
+		res.Response.ClientCRC = res.ClientCRC.Sum64()
+		if err := oss.CheckCRC(res.Response, "GetObject"); err != nil {
+			return nil, Object{}, s.fail(ctx, "read", key, err)
+		}
+	}
+	o := objectFromHeader(key, res.Response.Headers)
+	o.Size = int64(len(data))
+	return data, o, nil
+}
+
+// Delete removes the object under key; like OSS, deleting a missing
+// object succeeds.
+func (s *OSS) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	}
+	b, err := s.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.DeleteObject(key, oss.WithContext(ctx)); err != nil {
+		err = s.fail(ctx, "delete", key, err)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// List returns objects under prefix, newest first, limit at a time; the
+// cursor is the key of the last object of the previous page (as Local).
+// OSS lists in key order only, so List reads the prefix (ListObjectsV2,
+// 1000 a page, up to ListBound objects) and sorts by LastModified. List
+// results carry no Content-Type or metadata (OSS does not list them).
+func (s *OSS) List(ctx context.Context, prefix, cursor string, limit int) ([]Object, string, error) {
+	b, err := s.bucket(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var all []Object
+	token := ""
+	for {
+		opts := []oss.Option{oss.WithContext(ctx), oss.Prefix(prefix), oss.MaxKeys(1000)}
+		if token != "" {
+			opts = append(opts, oss.ContinuationToken(token))
+		}
+		res, err := b.ListObjectsV2(opts...)
+		if err != nil {
+			return nil, "", s.fail(ctx, "list", prefix, err)
+		}
+		for _, p := range res.Objects {
+			if strings.HasSuffix(p.Key, "/") {
+				continue // a folder marker made by the console
+			}
+			all = append(all, Object{Key: p.Key, Size: p.Size, Modified: p.LastModified})
+		}
+		if !res.IsTruncated || res.NextContinuationToken == "" {
+			break
+		}
+		if len(all) >= s.cfg.ListBound {
+			slog.WarnContext(ctx, "oss list cut at the bound; the gallery shows the newest of the first objects in key order", "prefix", prefix, "bound", s.cfg.ListBound)
+			break
+		}
+		token = res.NextContinuationToken
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].Modified.Equal(all[j].Modified) {
+			return all[i].Modified.After(all[j].Modified)
+		}
+		return all[i].Key < all[j].Key
+	})
+	start := 0
+	if cursor != "" {
+		start = len(all)
+		for i, o := range all {
+			if o.Key == cursor {
+				start = i + 1
+				break
+			}
+		}
+	}
+	all = all[start:]
+	next := ""
+	if limit > 0 && len(all) > limit {
+		all = all[:limit]
+		next = all[limit-1].Key
+	}
+	return all, next, nil
+}
+
+// objectFromHeader reads an Object from a HEAD/GET response.
+func objectFromHeader(key string, h http.Header) Object {
+	o := Object{Key: key, ContentType: h.Get("Content-Type"), Meta: map[string]string{}}
+	o.Size, _ = strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
+		o.Modified = t
+	}
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-oss-meta-") && len(v) > 0 {
+			o.Meta[strings.TrimPrefix(lk, "x-oss-meta-")] = v[0]
+		}
+	}
+	return o
+}
+
+// fail turns an SDK error into ErrNotFound or a *Error whose message says
+// what to fix. The wrapped detail names the OSS code and request id only:
+// OSS error bodies can echo the access key id and the string to sign, so
+// they are never passed on.
+func (s *OSS) fail(ctx context.Context, op, key string, err error) error {
+	var se oss.ServiceError
+	if errors.As(err, &se) {
+		detail := fmt.Errorf("oss %s %q: status %d, code %s, request id %s", op, key, se.StatusCode, se.Code, se.RequestID)
+		return s.serviceError(op, key, se, detail)
+	}
+	var crc oss.CRCCheckError
+	if errors.As(err, &crc) {
+		return &Error{Status: http.StatusServiceUnavailable, Message: "OSS " + op + " failed its CRC check (the bytes were damaged in transit); try again", Err: fmt.Errorf("oss %s %q: crc mismatch", op, key)}
+	}
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		return &Error{Status: http.StatusServiceUnavailable, Message: "OSS did not answer in time; try again in a few seconds", Err: fmt.Errorf("oss %s %q: %w", op, key, err)}
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Message: "OSS could not be reached (check PICBED_OSS_ENDPOINT); try again in a few seconds", Err: fmt.Errorf("oss %s %q: %w", op, key, err)}
+}
+
+func (s *OSS) serviceError(op, key string, se oss.ServiceError, detail error) error {
+	switch se.Code {
+	case "NoSuchKey":
+		return fmt.Errorf("%s: %w", key, ErrNotFound)
+	case "NoSuchBucket":
+		return &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("OSS bucket %q does not exist at this endpoint: check PICBED_OSS_BUCKET and PICBED_OSS_REGION / PICBED_OSS_ENDPOINT", s.cfg.Bucket), Err: detail}
+	case "AccessDenied":
+		return &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("OSS denied the %s: the function's role needs %s on this bucket and prefix (see deploy/ram-policy.json)", op, ramAction(op)), Err: detail}
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidSecurityToken", "SecurityTokenExpired":
+		return &Error{Status: http.StatusBadGateway, Message: "OSS refused picbed's credentials (" + se.Code + "): on Function Compute check the function's role; elsewhere check ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN", Err: detail}
+	}
+	if se.StatusCode == http.StatusNotFound && se.Code == "" {
+		// A HEAD answer without its x-oss-err header.
+		return fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	if se.StatusCode >= 500 || se.StatusCode == http.StatusTooManyRequests {
+		return &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("OSS failed the %s (%d %s); try again in a few seconds", op, se.StatusCode, se.Code), Err: detail}
+	}
+	return &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("OSS refused the %s (%d %s)", op, se.StatusCode, se.Code), Err: detail}
+}
+
+// ramAction names the RAM action an operation needs.
+func ramAction(op string) string {
+	switch op {
+	case "write":
+		return "oss:PutObject"
+	case "read":
+		return "oss:GetObject"
+	case "delete":
+		return "oss:DeleteObject"
+	case "list":
+		return "oss:ListObjects"
+	}
+	return "access"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

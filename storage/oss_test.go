@@ -1,0 +1,299 @@
+package storage_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"picbed/storage"
+	"picbed/storage/osstest"
+)
+
+const bucketName = "picbed-test"
+
+var stsCred = osstest.Credential{ID: "STS.testkeyid", Secret: "test-secret-value", Token: "test-security-token"}
+
+func newOSS(t *testing.T, cred storage.Credentials) (*storage.OSS, *osstest.Server) {
+	t.Helper()
+	srv := osstest.New(stsCred, bucketName)
+	t.Cleanup(srv.Close)
+	s, err := storage.NewOSS(storage.OSSConfig{
+		Endpoint: srv.Endpoint(), Bucket: bucketName,
+		Credentials: func(context.Context) (storage.Credentials, error) { return cred, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, srv
+}
+
+var goodCred = storage.Credentials{AccessKeyID: stsCred.ID, AccessKeySecret: stsCred.Secret, SecurityToken: stsCred.Token}
+
+func TestOSSPutStatGetDelete(t *testing.T) {
+	photo, err := os.ReadFile("../testdata/phone.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{
+		"img/2026/11/plain.jpg",
+		"img/with space.jpg",
+		"img/plus+sign.jpg",
+		"img/照片/猫 + 狗.jpg",
+		"img/percent%41 and &amp;=?#.jpg",
+	}
+	for _, key := range keys {
+		t.Run(key, func(t *testing.T) {
+			s, srv := newOSS(t, goodCred)
+			ctx := context.Background()
+			meta := map[string]string{"picbed": "1", "picbed-origin": "upload", "width": "1600"}
+			if err := s.Put(ctx, key, photo, storage.PutOptions{ContentType: "image/jpeg", Meta: meta}); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			got, ok := srv.Object(bucketName, key)
+			if !ok {
+				t.Fatalf("object %q not in the fake bucket; keys: %q", key, srv.Keys(bucketName))
+			}
+			sum := md5.Sum(photo)
+			for _, c := range []struct{ name, got, want string }{
+				{"Content-Type", got.ContentType, "image/jpeg"},
+				{"Cache-Control", got.CacheControl, storage.CacheControl},
+				{"Content-MD5", got.ContentMD5, base64.StdEncoding.EncodeToString(sum[:])},
+				{"meta picbed-origin", got.Meta["picbed-origin"], "upload"},
+				{"meta width", got.Meta["width"], "1600"},
+			} {
+				if c.got != c.want {
+					t.Errorf("stored %s = %q, want %q", c.name, c.got, c.want)
+				}
+			}
+			if !bytes.Equal(got.Data, photo) {
+				t.Errorf("stored %d bytes, want the %d sent", len(got.Data), len(photo))
+			}
+
+			o, err := s.Stat(ctx, key)
+			if err != nil {
+				t.Fatalf("Stat: %v", err)
+			}
+			if o.Key != key || o.Size != int64(len(photo)) || o.ContentType != "image/jpeg" || o.Meta["picbed-origin"] != "upload" || o.Modified.IsZero() {
+				t.Errorf("Stat = %+v, want key %q, size %d, image/jpeg, meta picbed-origin, a time", o, key, len(photo))
+			}
+			b, o2, err := s.Get(ctx, key)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if !bytes.Equal(b, photo) || o2.Size != int64(len(photo)) || o2.Meta["width"] != "1600" {
+				t.Errorf("Get = %d bytes, %+v; want the photo and its meta", len(b), o2)
+			}
+			if err := s.Delete(ctx, key); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			if _, ok := srv.Object(bucketName, key); ok {
+				t.Errorf("object still there after Delete")
+			}
+			if _, err := s.Stat(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("Stat after Delete = %v, want ErrNotFound", err)
+			}
+			if _, _, err := s.Get(ctx, key); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("Get after Delete = %v, want ErrNotFound", err)
+			}
+			if err := s.Delete(ctx, key); err != nil {
+				t.Errorf("Delete of a missing object = %v, want nil (as OSS)", err)
+			}
+		})
+	}
+}
+
+func TestOSSListNewestFirstWithPaging(t *testing.T) {
+	s, srv := newOSS(t, goodCred)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// Keys in an order unrelated to their age, more than one OSS page.
+	const n = 1205
+	for i := 0; i < n; i++ {
+		age := (i * 7919) % n // a permutation of 0..n-1
+		srv.Seed(bucketName, fmt.Sprintf("img/%04d.jpg", i), osstest.Object{Data: []byte("x"), ContentType: "image/jpeg", Modified: base.Add(time.Duration(age) * time.Second)})
+	}
+	srv.Seed(bucketName, "inbox/not-listed.jpg", osstest.Object{Data: []byte("x")})
+	srv.Seed(bucketName, "img/folder/", osstest.Object{})
+
+	var all []storage.Object
+	cursor := ""
+	pages := 0
+	for {
+		page, next, err := s.List(ctx, "img/", cursor, 500)
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		all = append(all, page...)
+		pages++
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(all) != n || pages != 3 {
+		t.Fatalf("listed %d objects in %d pages, want %d in 3", len(all), pages, n)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Modified.After(all[i-1].Modified) {
+			t.Fatalf("object %d (%s, %v) is newer than object %d (%v): not newest first", i, all[i].Key, all[i].Modified, i-1, all[i-1].Modified)
+		}
+	}
+	if got := srv.Count("ListObjectsV2", ""); got != 3*2 {
+		t.Errorf("ListObjectsV2 requests = %d, want 6 (2 OSS pages per List call)", got)
+	}
+}
+
+func TestOSSCredentialFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		cred storage.Credentials
+		code string
+	}{
+		{"wrong secret", storage.Credentials{AccessKeyID: stsCred.ID, AccessKeySecret: "not-the-secret", SecurityToken: stsCred.Token}, "SignatureDoesNotMatch"},
+		{"missing token", storage.Credentials{AccessKeyID: stsCred.ID, AccessKeySecret: stsCred.Secret}, "InvalidAccessKeyId"},
+		{"wrong token", storage.Credentials{AccessKeyID: stsCred.ID, AccessKeySecret: stsCred.Secret, SecurityToken: "other"}, "InvalidSecurityToken"},
+		{"unknown key", storage.Credentials{AccessKeyID: "LTAIunknown", AccessKeySecret: stsCred.Secret}, "InvalidAccessKeyId"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, srv := newOSS(t, tc.cred)
+			ctx := context.Background()
+			checks := map[string]error{
+				"Put":  s.Put(ctx, "img/a.jpg", []byte("data"), storage.PutOptions{ContentType: "image/jpeg"}),
+				"Stat": func() error { _, err := s.Stat(ctx, "img/a.jpg"); return err }(),
+				"List": func() error { _, _, err := s.List(ctx, "img/", "", 10); return err }(),
+			}
+			for op, err := range checks {
+				var se *storage.Error
+				if !errors.As(err, &se) || se.Status != http.StatusBadGateway {
+					t.Errorf("%s error = %v, want a 502 storage.Error", op, err)
+					continue
+				}
+				if !strings.Contains(se.Message, tc.code) || !strings.Contains(se.Message, "ALIBABA_CLOUD_ACCESS_KEY_ID") {
+					t.Errorf("%s message = %q, want the code %s and what to check", op, se.Message, tc.code)
+				}
+				for _, secret := range []string{stsCred.Secret, stsCred.Token, "not-the-secret", tc.cred.AccessKeyID} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("%s error %q leaks a credential", op, err)
+					}
+				}
+			}
+			if len(srv.Keys(bucketName)) != 0 {
+				t.Errorf("a refused Put stored something: %q", srv.Keys(bucketName))
+			}
+		})
+	}
+}
+
+func TestOSSErrorStatuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		fault  osstest.Fault
+		status int
+		want   string
+	}{
+		{"internal error", osstest.Fault{Status: 500, Code: "InternalError"}, 503, "try again"},
+		{"service unavailable", osstest.Fault{Status: 503, Code: "ServiceUnavailable"}, 503, "try again"},
+		{"access denied", osstest.Fault{Status: 403, Code: "AccessDenied"}, 502, "ram-policy.json"},
+		{"no such bucket", osstest.Fault{Status: 404, Code: "NoSuchBucket"}, 502, "PICBED_OSS_BUCKET"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, srv := newOSS(t, goodCred)
+			ctx := context.Background()
+			srv.Inject(tc.fault)
+			ops := map[string]error{
+				"Put":    s.Put(ctx, "img/a.jpg", []byte("data"), storage.PutOptions{ContentType: "image/jpeg"}),
+				"Stat":   func() error { _, err := s.Stat(ctx, "img/a.jpg"); return err }(),
+				"Get":    func() error { _, _, err := s.Get(ctx, "img/a.jpg"); return err }(),
+				"List":   func() error { _, _, err := s.List(ctx, "img/", "", 10); return err }(),
+				"Delete": s.Delete(ctx, "img/a.jpg"),
+			}
+			for op, err := range ops {
+				var se *storage.Error
+				if !errors.As(err, &se) || se.Status != tc.status || !strings.Contains(se.Message, tc.want) {
+					t.Errorf("%s error = %v, want status %d mentioning %q", op, err, tc.status, tc.want)
+				}
+			}
+		})
+	}
+
+	t.Run("fault clears", func(t *testing.T) {
+		s, srv := newOSS(t, goodCred)
+		ctx := context.Background()
+		srv.Inject(osstest.Fault{Op: "PutObject", Status: 500, Count: 1})
+		if err := s.Put(ctx, "img/a.jpg", []byte("data"), storage.PutOptions{}); err == nil {
+			t.Fatal("first Put succeeded through an injected 500")
+		}
+		if err := s.Put(ctx, "img/a.jpg", []byte("data"), storage.PutOptions{}); err != nil {
+			t.Fatalf("second Put = %v, want success after the one-shot fault", err)
+		}
+	})
+
+	t.Run("missing key", func(t *testing.T) {
+		s, srv := newOSS(t, goodCred)
+		if _, _, err := s.Get(context.Background(), "img/none.jpg"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("Get of a missing key = %v, want ErrNotFound", err)
+		}
+		srv.BareHeadErrors(true) // a HEAD 404 without x-oss-err
+		if _, err := s.Stat(context.Background(), "img/none.jpg"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("Stat of a missing key (bare 404) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("timeout", func(t *testing.T) {
+		s, srv := newOSS(t, goodCred)
+		srv.Inject(osstest.Fault{Delay: 5 * time.Second})
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := s.Stat(ctx, "img/a.jpg")
+		var se *storage.Error
+		if !errors.As(err, &se) || se.Status != http.StatusServiceUnavailable || !strings.Contains(se.Message, "in time") {
+			t.Errorf("Stat past the deadline = %v, want a 503 saying OSS did not answer in time", err)
+		}
+	})
+
+	t.Run("wrong bucket", func(t *testing.T) {
+		srv := osstest.New(stsCred, bucketName)
+		defer srv.Close()
+		s, err := storage.NewOSS(storage.OSSConfig{Endpoint: srv.Endpoint(), Bucket: "no-such-bucket",
+			Credentials: func(context.Context) (storage.Credentials, error) { return goodCred, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Put(context.Background(), "img/a.jpg", []byte("x"), storage.PutOptions{})
+		var se *storage.Error
+		if !errors.As(err, &se) || se.Status != http.StatusBadGateway || !strings.Contains(se.Message, `"no-such-bucket"`) {
+			t.Errorf("Put to a missing bucket = %v, want a 502 naming the bucket", err)
+		}
+	})
+
+	t.Run("no credentials", func(t *testing.T) {
+		s, _ := newOSS(t, storage.Credentials{})
+		err := s.Put(context.Background(), "img/a.jpg", []byte("x"), storage.PutOptions{})
+		var se *storage.Error
+		if !errors.As(err, &se) || se.Status != http.StatusBadGateway || !strings.Contains(se.Message, "role") {
+			t.Errorf("Put without credentials = %v, want a 502 pointing at the role", err)
+		}
+	})
+}
+
+func TestOSSRefusesBadKeys(t *testing.T) {
+	s, srv := newOSS(t, goodCred)
+	for _, key := range []string{"", "/abs.jpg", "img/../x.jpg", "img/.meta/x"} {
+		if err := s.Put(context.Background(), key, []byte("x"), storage.PutOptions{}); err == nil {
+			t.Errorf("Put(%q) succeeded, want a refusal", key)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("bad keys reached OSS: %d requests", n)
+	}
+}
