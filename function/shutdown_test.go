@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -32,7 +34,7 @@ func (s *slowBody) Read(p []byte) (int, error) {
 		close(s.started)
 	}
 	if s.n > 0 {
-		time.Sleep(40 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	s.n++
 	k := copy(p[:min(len(p), 8<<10)], s.data)
@@ -92,6 +94,20 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if body.left.Load() == 0 {
 		t.Fatal("the upload finished before SIGTERM: the test proves nothing")
+	}
+	// new connections are refused while the upload is still in flight
+	refused := false
+	for body.left.Load() > 0 && !refused {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(srv.URL, "http://"), time.Second)
+		if err != nil {
+			refused = true
+			break
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !refused {
+		t.Errorf("the server kept accepting connections after SIGTERM until the in-flight upload was sent")
 	}
 
 	a := <-done

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -118,6 +119,12 @@ func TestSYamlMatchesTheCode(t *testing.T) {
 		if strings.HasPrefix(k, "ALIBABA_CLOUD_") || strings.Contains(strings.ToUpper(k), "ACCESS_KEY") {
 			t.Errorf("s.yaml sets %s: no long-lived keys on the function", k)
 		}
+		if k == "GOMEMLIMIT" {
+			if limit := strings.TrimSuffix(v, "MiB"); limit == v || len(limit) == 0 || atoi(limit) >= p.MemorySize {
+				t.Errorf("GOMEMLIMIT %q must be in MiB and below memorySize %d", v, p.MemorySize)
+			}
+			continue
+		}
 		if !slices.Contains(handler.Variables, k) {
 			t.Errorf("s.yaml sets %s, which picbed does not read (not in handler.Variables)", k)
 		}
@@ -169,6 +176,14 @@ func TestSYamlMatchesTheCode(t *testing.T) {
 	if !sawHTTP || !sawOSS {
 		t.Errorf("triggers: http %v, oss %v; want both", sawHTTP, sawOSS)
 	}
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 1 << 30
+	}
+	return n
 }
 
 // policy is a RAM or bucket policy document.

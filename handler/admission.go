@@ -70,8 +70,14 @@ var cgroupMemoryMB = func() int64 {
 	if err != nil {
 		return 0
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil || n <= 0 { // "max" = no limit
+	return parseMemoryMax(string(b))
+}
+
+// parseMemoryMax reads cgroup v2's memory.max: bytes, or "max" for none.
+// A limit so large it means none (some runtimes write 2^63-ish) is none.
+func parseMemoryMax(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 || n >= 1<<50 {
 		return 0
 	}
 	return n >> 20

@@ -351,3 +351,23 @@ func TestProcessingLimits(t *testing.T) {
 		t.Errorf("upload after the faults = %d, want 200", resp.StatusCode)
 	}
 }
+
+func TestParseMemoryMax(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"max\n", 0},
+		{"536870912\n", 512},
+		{"1073741824", 1024},
+		{"9223372036854771712\n", 0},
+		{"", 0},
+		{"-1", 0},
+		{"garbage", 0},
+	}
+	for _, tt := range tests {
+		if got := parseMemoryMax(tt.in); got != tt.want {
+			t.Errorf("parseMemoryMax(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

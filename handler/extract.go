@@ -36,16 +36,24 @@ const (
 
 // extractImages finds every image in a Markdown document, inline HTML
 // included: inline images, reference-style definitions used by an image,
-// and <img src|srcset>. Images inside code blocks and code spans are
-// examples, not images, and are left alone.
+// and <img src|srcset>. Images inside code blocks, code spans and HTML
+// comments are examples or hidden, not images, and are left alone.
 func extractImages(doc string) []imageLink {
 	code := markdownCode(doc)
+	code = mergeRanges(append(code, htmlComments(doc, code)...))
 	md, refs := markdownImages(doc, code)
 	links := append(md, refDefinitions(doc, code, refs)...)
-	for _, l := range extractHTML(doc) {
-		if !inRanges(code, l.Start) {
-			links = append(links, l)
+	// Inline HTML is read between code ranges, so that a "<!--" or
+	// "<script" shown in code cannot hide the tags after it.
+	from := 0
+	for _, r := range append(code, [2]int{len(doc), len(doc)}) {
+		if r[0] > from {
+			for _, l := range extractHTML(doc[from:r[0]]) {
+				l.Start, l.End = l.Start+from, l.End+from
+				links = append(links, l)
+			}
 		}
+		from = max(from, r[1])
 	}
 	return normalizeLinks(links)
 }
@@ -267,6 +275,41 @@ func markdownCode(doc string) [][2]int {
 		out = append(out, [2]int{fenceStart, len(doc)})
 	} else {
 		out = append(out, codeSpans(doc, textStart, len(doc))...)
+	}
+	return out
+}
+
+// htmlComments lists the <!-- ... --> ranges of a Markdown document that
+// do not start inside code (sorted ranges).
+func htmlComments(doc string, code [][2]int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(doc); {
+		j := strings.Index(doc[i:], "<!--")
+		if j < 0 {
+			break
+		}
+		s := i + j
+		if inRanges(code, s) {
+			i = s + 4
+			continue
+		}
+		i = skipPast(doc, s+4, "-->")
+		out = append(out, [2]int{s, i})
+	}
+	return out
+}
+
+// mergeRanges sorts ranges and joins those that overlap, so that lookups
+// can binary-search them.
+func mergeRanges(rs [][2]int) [][2]int {
+	sort.Slice(rs, func(a, b int) bool { return rs[a][0] < rs[b][0] })
+	var out [][2]int
+	for _, r := range rs {
+		if n := len(out); n > 0 && r[0] < out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], r[1])
+			continue
+		}
+		out = append(out, r)
 	}
 	return out
 }

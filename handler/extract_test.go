@@ -53,6 +53,9 @@ func TestExtractImages(t *testing.T) {
 		{"reference not used by an image", "[a][logo]\n\n[logo]: https://x.test/page", nil},
 		{"first definition wins", "![a][l]\n[l]: https://x.test/1.png\n[l]: https://x.test/2.png", []string{"https://x.test/1.png"}},
 		{"definition in code", "![a][l]\n```\n[l]: https://x.test/1.png\n```", nil},
+		{"html comment", "<!-- ![a](https://x.test/a.png) -->\n![b](https://x.test/b.png)", []string{"https://x.test/b.png"}},
+		{"comment in code", "`<!--` ![a](https://x.test/a.png) `-->`", []string{"https://x.test/a.png"}},
+		{"comment and script shown in code", "`<!--` `<script>` <img src=\"https://x.test/a.png\">", []string{"https://x.test/a.png"}},
 		{"inline html", `text <img src="https://x.test/a.png" alt="a"> text`, []string{"https://x.test/a.png"}},
 		{"inline html in code", "`<img src=\"https://x.test/a.png\">`", nil},
 		{"mixed", "![a](https://x.test/1.png)\n<img src='https://x.test/2.png'>\n![b][r]\n\n[r]: https://x.test/3.png",
@@ -197,6 +200,9 @@ func checkSpans(t *testing.T, doc string, links []imageLink) {
 		if doc[l.Start:l.End] != l.Text {
 			t.Fatalf("span text %q != Text %q", doc[l.Start:l.End], l.Text)
 		}
+		if !strings.ContainsAny(l.Text, `\&`) && l.URL != l.Text {
+			t.Fatalf("span text %q has nothing to decode but means %q", l.Text, l.URL)
+		}
 		last = l.End
 	}
 }
@@ -226,4 +232,18 @@ func FuzzExtract(f *testing.F) {
 		rewriteLinks(doc, md, repl)
 		rewriteLinks(doc, h, repl)
 	})
+}
+
+// BenchmarkExtractPost measures extraction over testdata/post.md repeated
+// to about 1 MiB, the size of a very long post.
+func BenchmarkExtractPost(b *testing.B) {
+	post, err := os.ReadFile("../testdata/post.md")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := strings.Repeat(string(post), (1<<20)/len(post))
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		extractImages(doc)
+	}
 }

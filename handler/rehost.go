@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"picbed/imageproc"
 )
@@ -19,6 +21,12 @@ const (
 	rehostWorkers   = 4       // images fetched and processed at once
 	rehostMaxImages = 200     // distinct images per document; the rest are listed with an error
 	rehostMaxBody   = 4 << 20 // a document, not an image: 4 MiB is a very long post
+
+	// rehostBudget bounds one request's rehosting, under the function's
+	// 120 s timeout in s.yaml: images not done by then are answered with a
+	// timeout error (and keep their links) instead of the whole answer
+	// being lost when Function Compute stops the invocation.
+	rehostBudget = 100 * time.Second
 )
 
 // Rehosted is the outcome for one distinct source URL of a document: the
@@ -55,7 +63,9 @@ func (h *Handler) rehost(w http.ResponseWriter, r *http.Request) error {
 		links = extractImages(doc)
 	}
 	plan := h.planRehost(links, base)
-	results := h.rehostAll(r.Context(), plan, o.recipe)
+	ctx, cancel := context.WithTimeout(r.Context(), rehostBudget)
+	defer cancel()
+	results := h.rehostAll(ctx, plan, o.recipe)
 	out := rehostAnswer(results)
 	field := "markdown"
 	if isHTML {
@@ -214,9 +224,11 @@ func (h *Handler) rehostAll(ctx context.Context, p rehostPlan, rc imageproc.Reci
 			u, err := h.rehostOne(ctx, src, rc)
 			if err != nil {
 				e := classify(err)
-				if e.Status >= 500 {
-					logFrom(ctx).Error("rehost failed", "source", redact(src), "status", e.Status, "err", redact(err.Error()))
+				lvl := slog.LevelInfo // the origin's fault, or the image's
+				if e.Status == http.StatusInternalServerError {
+					lvl = slog.LevelError // ours
 				}
+				logFrom(ctx).Log(ctx, lvl, "rehost failed", "source", redact(src), "status", e.Status, "code", e.Code, "err", redact(err.Error()))
 				out[i].Code, out[i].Error = e.Code, e.Message
 				return
 			}

@@ -381,16 +381,22 @@ func (h *Handler) readImages(w http.ResponseWriter, r *http.Request) ([]image, u
 	max := h.cfg.MaxBytes
 	switch {
 	case ct == "multipart/form-data":
-		r.Body = http.MaxBytesReader(w, r.Body, max+formOverhead)
+		if err := h.limitBody(w, r, max+formOverhead); err != nil {
+			return nil, nil, err
+		}
 		if params["boundary"] == "" {
 			return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "multipart/form-data without a boundary")
 		}
 		return h.readMultipart(multipart.NewReader(r.Body, params["boundary"]))
 	case ct == "application/json":
-		r.Body = http.MaxBytesReader(w, r.Body, max/3*4+formOverhead)
+		if err := h.limitBody(w, r, max/3*4+formOverhead); err != nil {
+			return nil, nil, err
+		}
 		return h.readJSON(r.Body)
 	case ct == "" || ct == "application/octet-stream" || strings.HasPrefix(ct, "image/"):
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		if err := h.limitBody(w, r, max); err != nil {
+			return nil, nil, err
+		}
 		b, err := readAll(r.Body, max)
 		if err != nil {
 			return nil, nil, err
@@ -403,8 +409,30 @@ func (h *Handler) readImages(w http.ResponseWriter, r *http.Request) ([]image, u
 	return nil, nil, errorf(http.StatusUnsupportedMediaType, "unsupported_content_type", "Content-Type %q: send multipart/form-data, application/json, or the raw image (image/* or application/octet-stream)", ct)
 }
 
+// limitBody caps the request body at limit bytes while it is read, and
+// refuses at once a body that declares more: nothing of it is read (a
+// client waiting on "Expect: 100-continue" never sends it).
+func (h *Handler) limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if r.ContentLength > limit {
+		return h.tooLarge()
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return nil
+}
+
 func (h *Handler) tooLarge() *Error {
-	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %d MiB (PICBED_MAX_BYTES); shrink the image first", h.cfg.MaxBytes>>20)
+	return errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %s (PICBED_MAX_BYTES); shrink the image first", sizeText(h.cfg.MaxBytes))
+}
+
+// sizeText spells a byte count the way the README does (MiB, KiB).
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // readAll reads r to the end, turning an over-limit body into a 413.
@@ -413,7 +441,7 @@ func readAll(r io.Reader, max int64) ([]byte, error) {
 	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || n > max {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %d MiB (PICBED_MAX_BYTES); shrink the image first", max>>20)
+		return nil, errorf(http.StatusRequestEntityTooLarge, "too_large", "the upload is over the limit of %s (PICBED_MAX_BYTES); shrink the image first", sizeText(max))
 	}
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadRequest, Code: "bad_body", Message: "the request body could not be read: " + err.Error(), Err: err}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"picbed/storage"
@@ -447,4 +448,45 @@ func TestServeFiles(t *testing.T) {
 			t.Errorf("If-None-Match: %d, want 304", resp.StatusCode)
 		}
 	})
+}
+
+// sentCounter counts what the client actually sent.
+type sentCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *sentCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestDeclaredOversizeNotRead: a body declaring more than the cap is
+// refused before any of it is read, so a client using Expect:
+// 100-continue never sends it.
+func TestDeclaredOversizeNotRead(t *testing.T) {
+	s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_MAX_BYTES": "65536"}})
+	for _, ct := range []string{"image/jpeg", "application/json", "multipart/form-data; boundary=x"} {
+		t.Run(ct, func(t *testing.T) {
+			body := &sentCounter{r: bytes.NewReader(make([]byte, 8<<20))}
+			req := s.newRequest(t, "POST", "/upload", body, ct)
+			req.ContentLength = 8 << 20
+			req.Header.Set("Expect", "100-continue")
+			tr := &http.Transport{ExpectContinueTimeout: time.Minute}
+			defer tr.CloseIdleConnections()
+			resp, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 413 || !strings.Contains(string(b), "64 KiB") {
+				t.Errorf("status = %d %s, want 413 naming 64 KiB", resp.StatusCode, b)
+			}
+			if body.n != 0 {
+				t.Errorf("the client sent %d bytes of a refused body", body.n)
+			}
+		})
+	}
 }

@@ -22,7 +22,6 @@ import (
 const (
 	webhookMaxBody     = 2 << 20          // a post with html, lexical and its previous version
 	webhookReplay      = 5 * time.Minute  // Ghost signatures older (or newer) than this are refused
-	webhookBudget      = 10 * time.Minute // rehosting goes on after a CMS hangs up (Ghost waits 2 s)
 	webhookNestedDepth = 3                // JSON inside JSON strings (lexical, mobiledoc) looked into
 )
 
@@ -80,7 +79,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) error {
 	var links []imageLink
 	walkStrings(payload, "", 0, func(key, s string) { links = append(links, stringLinks(key, s)...) })
 	plan := h.planRehost(links, payloadBase(payload))
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), webhookBudget)
+	// Rehosting goes on after a CMS hangs up (Ghost waits 2 s, then
+	// retries; the retry finds the images stored).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rehostBudget)
 	defer cancel()
 	results := h.rehostAll(ctx, plan, o.recipe)
 	out := rehostAnswer(results)

@@ -121,8 +121,11 @@ func stripJPEG(src []byte) (out []byte, removed bool, err error) {
 		}
 		j += i
 		switch m := src[j+1]; {
-		case m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7): // stuffing, fill, restart
+		case m == 0x00 || (m >= 0xD0 && m <= 0xD7): // stuffing, restart
 			out = append(out, src[i:j+1]...)
+			i = j + 1
+		case m == 0xFF: // fill before a marker: optional, and dropping it keeps a removed segment from joining its neighbours
+			out = append(out, src[i:j]...)
 			i = j + 1
 		case m == markerEOI:
 			out = append(out, src[i:j+2]...)
@@ -143,6 +146,13 @@ func stripJPEG(src []byte) (out []byte, removed bool, err error) {
 			i = j + 2 + n
 		}
 	}
+}
+
+// jpegHasEOI says whether an EOI marker follows the first scan. Entropy
+// data never holds FF D9 (stuffing), so any later one ends an image.
+func jpegHasEOI(src []byte) bool {
+	scan, err := walkJPEG(src, func(jpegSegment) {})
+	return err == nil && bytes.LastIndex(src[scan:], []byte{0xFF, markerEOI}) >= 0
 }
 
 // minimalEXIF is an APP1 segment holding one IFD with one tag: Orientation.

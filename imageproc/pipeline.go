@@ -132,7 +132,8 @@ func plan(j *job) error {
 // the stripped source for keepSrc when the re-encode may turn out optional.
 func stripStep(j *job) error {
 	canStrip := j.hdr.Format == JPEG || j.hdr.Format == PNG || j.hdr.Format == GIF || j.hdr.Format == WebP
-	needed := j.path == PathStrip || (j.path == PathFull && j.out == j.hdr.Format && canStrip)
+	mayKeep := j.out == j.hdr.Format && j.outW == j.dispW && j.outH == j.dispH // keepSrc may want it
+	needed := j.path == PathStrip || (j.path == PathFull && mayKeep && canStrip)
 	if !j.r.Strip || !needed {
 		return skip
 	}
@@ -156,6 +157,10 @@ func stripStep(j *job) error {
 func decodeStep(j *job) error {
 	if j.path != PathFull {
 		return skip
+	}
+	if j.hdr.Format == JPEG && !jpegHasEOI(j.src) {
+		// image/jpeg returns a truncated photo without complaint.
+		return fmt.Errorf("%w: JPEG: no end of image (truncated upload?)", ErrCorrupt)
 	}
 	scale := float64(j.outW) / float64(j.dispW)
 	img, err := decode(j.src, j.hdr.Format, scale)
@@ -236,14 +241,27 @@ func encodeStep(j *job) error {
 }
 
 // hasMetadata says whether the full path dropped something: re-encoding
-// writes no EXIF/XMP, so whatever the source carried is gone.
+// writes no EXIF/XMP, so whatever the source carried is gone. It only looks
+// at the block structure; nothing is copied.
 func hasMetadata(src []byte, f Format) bool {
+	found := false
 	switch f {
-	case JPEG, PNG, GIF, WebP:
-		_, removed, err := strip(src, f)
-		return err == nil && removed
+	case JPEG:
+		_, _ = walkJPEG(src, func(s jpegSegment) {
+			if (s.marker >= markerAPP0 && s.marker <= markerAPPF || s.marker == markerCOM) && !jpegKeepSegment(s.marker, s.body) {
+				found = true
+			}
+		})
+	case PNG:
+		_ = walkPNG(src, func(typ string, _ []byte) { found = found || !pngKeep[typ] })
+	case GIF:
+		_, _, _, _ = walkGIF(src, func(b gifBlock) { found = found || !gifKeep(b) })
+	case WebP:
+		_ = walkWebP(src, func(c riffChunk) { found = found || !webpKeep[c.fourcc] })
+	default:
+		return true // HEIC/AVIF/TIFF carry EXIF as a matter of course
 	}
-	return true // HEIC/AVIF/TIFF carry EXIF as a matter of course; BMP is rare but harmless
+	return found
 }
 
 // keepSrc: when the re-encode was optional (no resize, no watermark drawn,

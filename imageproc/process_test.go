@@ -348,7 +348,7 @@ func TestInfoSteps(t *testing.T) {
 	for _, s := range res.Info.Steps {
 		got = append(got, s.Name)
 	}
-	want := "header plan strip decode resize orient watermark encode" // never-worse: a resize is never optional
+	want := "header plan decode resize orient watermark encode" // a resize is never optional: no strip, no never-worse
 	if strings.Join(got, " ") != want {
 		t.Errorf("steps = %q, want %q", strings.Join(got, " "), want)
 	}

@@ -207,3 +207,33 @@ func TestAlphaThroughResizeAndWatermark(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentProcessShareWatermark: one configured watermark serves
+// every request at once; nothing in it may be written per image.
+func TestConcurrentProcessShareWatermark(t *testing.T) {
+	wm, err := NewWatermark(Watermark{Text: "picbed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logo, err := NewWatermark(Watermark{Image: fixture(t, "logo.png")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fixture(t, "icc.jpg")
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			r := Recipe{Strip: true, MaxWidth: 200, Watermark: wm}
+			if i%2 == 1 {
+				r.Watermark = logo
+			}
+			_, err := Process(src, r)
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -277,7 +277,8 @@ func (d *decoder) readSOS() error {
 	if ss != 0 || se != 63 || ahal != 0 {
 		return fmt.Errorf("%w: spectral selection in a baseline scan", ErrFormat)
 	}
-	if len(d.comps) == 3 && d.adobe && d.transform == 0 {
+	if len(d.comps) == 3 && (d.adobe && d.transform == 0 || !d.adobe &&
+		d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B') {
 		return fmt.Errorf("%w: RGB JPEG", ErrUnsupported)
 	}
 	return d.decodeScan()

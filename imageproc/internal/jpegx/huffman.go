@@ -2,14 +2,17 @@ package jpegx
 
 import "fmt"
 
-const lutBits = 9
+const lutBits = 11
 
 // huffTable decodes one Huffman table: codes up to lutBits long through a
 // lookup table, longer ones through the canonical maxcode walk.
 type huffTable struct {
-	lut     [1 << lutBits]uint16 // length<<8 | symbol; 0 = longer code
-	maxcode [18]int32            // largest code of each length, -1 if none
-	valptr  [17]int32            // index in vals of the first code of each length
+	lut [1 << lutBits]uint16 // length<<8 | symbol; 0 = longer code
+	// fastAC decodes a whole AC coefficient whose code and magnitude bits
+	// fit in lutBits: value<<8 | run<<4 | bits used; 0 = take the slow path.
+	fastAC  [1 << lutBits]int16
+	maxcode [18]int32 // largest code of each length, -1 if none
+	valptr  [17]int32 // index in vals of the first code of each length
 	mincode [17]int32
 	vals    [256]uint8
 }
@@ -76,6 +79,20 @@ func buildHuff(counts [17]int, vals []byte) (*huffTable, error) {
 		code <<= 1
 	}
 	t.maxcode[17] = 1 << 30 // sentinel
+	for i, v := range t.lut {
+		l, rs := int(v>>8), int(v&0xFF)
+		run, size := rs>>4, rs&15
+		if v == 0 || size == 0 || l+size > lutBits {
+			continue
+		}
+		bits := int32(i>>(lutBits-l-size)) & (1<<size - 1)
+		if bits < 1<<(size-1) {
+			bits += -1<<size + 1
+		}
+		if bits >= -128 && bits <= 127 {
+			t.fastAC[i] = int16(bits<<8) | int16(run<<4|(l+size))
+		}
+	}
 	return t, nil
 }
 

@@ -120,6 +120,21 @@ func (d *decoder) decodeBlock(c *component, q *[64]int32, blk *[64]int32, need *
 		if br.n < 32 {
 			br.fill()
 		}
+		if fa := c.ac.fastAC[br.acc>>(64-lutBits)]; fa != 0 {
+			l := uint(fa & 15)
+			br.acc <<= l
+			br.n -= l
+			k += int(fa>>4) & 15
+			if k > 63 {
+				return false, fmt.Errorf("%w: AC run past the block", ErrFormat)
+			}
+			if need[k] {
+				blk[zigzag[k]] = int32(fa>>8) * q[k]
+				acs = true
+			}
+			k++
+			continue
+		}
 		rs, err := br.decodeHuff(c.ac)
 		if err != nil {
 			return false, err

@@ -62,7 +62,13 @@ func makeWeights(in, out int, f Filter) weights {
 	scale := float64(in) / float64(out)
 	stretch := max(scale, 1) // widen the kernel when shrinking (anti-aliasing)
 	support := f.Support * stretch
-	taps := min(in, int(math.Ceil(support))*2+1)
+	taps := 1 // the widest window any output needs, clamped to the input
+	for i := 0; i < out; i++ {
+		center := (float64(i)+0.5)*scale - 0.5
+		first, last := int(math.Floor(center-support+1)), int(math.Ceil(center+support-1))
+		taps = max(taps, min(last, in-1)-max(first, 0)+1)
+	}
+	taps = min(taps, in)
 	ws := weights{start: make([]int, out), taps: taps, w: make([]int32, out*taps)}
 	fw := make([]float64, taps)
 	for i := 0; i < out; i++ {
