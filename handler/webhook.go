@@ -20,9 +20,9 @@ import (
 
 // Bounds of one webhook event.
 const (
-	webhookMaxBody     = 2 << 20          // a post with html, lexical and its previous version
-	webhookReplay      = 5 * time.Minute  // Ghost signatures older (or newer) than this are refused
-	webhookNestedDepth = 3                // JSON inside JSON strings (lexical, mobiledoc) looked into
+	webhookMaxBody     = 2 << 20         // a post with html, lexical and its previous version
+	webhookReplay      = 5 * time.Minute // Ghost signatures older (or newer) than this are refused
+	webhookNestedDepth = 3               // JSON inside JSON strings (lexical, mobiledoc) looked into
 )
 
 // sigScheme is how a CMS proves it knows PICBED_WEBHOOK_SECRET.
