@@ -46,19 +46,18 @@ BENCH_PHOTOS ?= bench/photos
 BENCHTIME ?= 3x
 bench: $(BENCH_PHOTOS)/logo.png
 	mkdir -p bench/out
-	$(GO) test -run '^$$' -bench 'Standard|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ | tee bench/out/picbed.txt
+	$(GO) test -run '^$$' -bench 'Standard|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+		s=$$?; cat bench/out/picbed.txt; exit $$s
 	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt
 
 $(BENCH_PHOTOS)/logo.png:
 	OUT=$(abspath $(BENCH_PHOTOS)) scripts/make-photos.sh
 
 ## fuzz: each imageproc fuzz target (sniff, lossless strip, Process) for
-## FUZZTIME; minimizing is bounded too, since the seeds are whole photos
+## FUZZTIME; see scripts/fuzz.sh
 FUZZTIME ?= 30s
 fuzz:
-	for f in FuzzSniff FuzzStrip FuzzProcess; do \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./imageproc/ || exit 1; \
-	done
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 ## bench-peers: the standard job with sharp (libvips, npm into bench/.cache)
 ## and with picbed in the same run, and the ratios
@@ -66,10 +65,15 @@ SHARP_VERSION ?= 0.34.5
 bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.json
 	mkdir -p bench/out
 	node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp 3 > bench/out/sharp.jsonl
+	FORMAT=webp node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-webp 1 > bench/out/sharp-webp.jsonl
 	for f in $(BENCH_PHOTOS)/std/*.jpg; do node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) - 1 one $$f; done > bench/out/sharp-rss.jsonl
-	$(GO) test -run '^$$' -bench 'Standard|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ | tee bench/out/picbed.txt
+	$(GO) test -run '^$$' -bench 'Standard|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+		s=$$?; cat bench/out/picbed.txt; exit $$s
+	$(GO) test -run '^$$' -bench 'WebP' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
+		s=$$?; cat bench/out/picbed-webp.txt; cat bench/out/picbed-webp.txt >> bench/out/picbed.txt; exit $$s
 	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
-		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl | tee bench/out/peers.txt
+		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl \
+		-peer-webp bench/out/sharp-webp.jsonl -peer-webp-out bench/out/sharp-webp | tee bench/out/peers.txt
 
 bench/.cache/node_modules/sharp/package.json:
 	mkdir -p bench/.cache

@@ -27,6 +27,7 @@ import (
 
 	"picbed/imageproc"
 	"picbed/imageproc/internal/quality"
+	"picbed/imageproc/internal/vp8"
 
 	_ "golang.org/x/image/webp"
 )
@@ -188,9 +189,14 @@ func decodeFile(b *testing.B, path string) image.Image {
 
 func decodeBytes(b *testing.B, data []byte) image.Image {
 	b.Helper()
-	m, _, err := image.Decode(bytes.NewReader(data))
+	m, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		b.Fatalf("decoding output: %v", err)
+	}
+	if format == "webp" { // limited-range planes: convert as libwebp does
+		if c, ok := vp8.ToNRGBA(m); ok {
+			return c
+		}
 	}
 	return m
 }

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/color/palette"
 	"image/draw"
 	"image/gif"
 	"image/jpeg"
@@ -34,6 +35,7 @@ import (
 
 	"picbed/imageproc/internal/jpegx"
 	"picbed/imageproc/internal/resample"
+	"picbed/imageproc/internal/vp8"
 
 	"github.com/gen2brain/avif"
 	"github.com/gen2brain/heic"
@@ -73,6 +75,11 @@ func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
 			img, err = gwebp.Decode(r) // x/image/webp cannot read animations
 		} else {
 			img, err = xwebp.Decode(r)
+		}
+		if err == nil { // lossy planes are limited-range BT.601, not JPEG YCbCr (golang/go#40173)
+			if m, ok := vp8.ToNRGBA(img); ok {
+				img = m
+			}
 		}
 	case BMP:
 		img, err = bmp.Decode(r)
@@ -148,7 +155,7 @@ func encode(img image.Image, f Format, quality int) ([]byte, error) {
 		enc := png.Encoder{CompressionLevel: png.DefaultCompression}
 		err = enc.Encode(&buf, img)
 	case GIF:
-		err = gif.Encode(&buf, img, &gif.Options{NumColors: 256})
+		err = gif.Encode(&buf, gifReady(img), nil)
 	case WebP:
 		o := gwebp.Options{Quality: quality, Method: 4}
 		if quality == losslessQuality {
@@ -162,6 +169,22 @@ func encode(img image.Image, f Format, quality int) ([]byte, error) {
 		return nil, fmt.Errorf("encode %s: %w", f, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// gifReady quantizes to Plan 9's palette with Floyd-Steinberg, keeping
+// one entry for transparency when the image has any.
+func gifReady(img image.Image) *image.Paletted {
+	if p, ok := img.(*image.Paletted); ok {
+		return p
+	}
+	pal := color.Palette(palette.Plan9)
+	if o, ok := img.(interface{ Opaque() bool }); !ok || !o.Opaque() {
+		pal = append(color.Palette{color.Transparent}, palette.Plan9[:255]...)
+	}
+	b := img.Bounds()
+	pm := image.NewPaletted(b, pal)
+	draw.FloydSteinberg.Draw(pm, b, img, b.Min)
+	return pm
 }
 
 // jpegReady gives image/jpeg an image it encodes on its fast paths: an

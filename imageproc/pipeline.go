@@ -48,9 +48,9 @@ type job struct {
 	img      image.Image
 	data     []byte
 
-	resized, marked bool
-	notes           []string
-	info            Info
+	marked bool // a watermark was drawn
+	notes  []string
+	info   Info
 }
 
 // Process runs the recipe on src. It reads the header and checks the limits
@@ -185,7 +185,6 @@ func resizeStep(j *job) error {
 		return skip
 	}
 	j.img = resize(j.img, w, h)
-	j.resized = true
 	return nil
 }
 
@@ -268,7 +267,8 @@ func hasMetadata(src []byte, f Format) bool {
 // no format change) and came out larger than the stripped source, the
 // stripped source is the better answer.
 func keepSrc(j *job) error {
-	if j.path != PathFull || j.resized || j.marked || j.out != j.hdr.Format || j.hdr.Frames > 1 {
+	shrunk := j.outW != j.dispW || j.outH != j.dispH // asked for, however decode got there
+	if j.path != PathFull || shrunk || j.marked || j.out != j.hdr.Format || j.hdr.Frames > 1 {
 		return skip
 	}
 	if len(j.data) <= len(j.stripped) {
@@ -280,6 +280,7 @@ func keepSrc(j *job) error {
 		j.path = PathPassThrough
 	}
 	j.info.KeptSource = true
+	j.info.MetadataRemoved = !bytes.Equal(j.stripped, j.src)
 	j.info.Output = ImageInfo{Format: j.out, Width: j.dispW, Height: j.dispH, Frames: j.hdr.Frames}
 	return nil
 }

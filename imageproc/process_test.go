@@ -90,7 +90,7 @@ var recipes = []struct {
 }
 
 var photos = []string{"phone.jpg", "portrait6.jpg", "icc.jpg", "icc.png", "phone.webp", "phone.heic", "phone.avif",
-	"animated-meta.gif", "animated.webp", "orientation_5.jpg"}
+	"animated-meta.gif", "animated.webp", "orientation_5.jpg", "progressive.jpg"}
 
 func TestNoPrivateMetadataOnAnyPath(t *testing.T) {
 	for _, name := range photos {
@@ -169,7 +169,7 @@ func TestICCProfileKept(t *testing.T) {
 func TestStripKeepsPictureBytes(t *testing.T) {
 	// The lossless path must leave the compressed picture alone: the stripped
 	// JPEG decodes to exactly the source's pixels.
-	for _, name := range []string{"phone.jpg", "portrait6.jpg", "icc.jpg"} {
+	for _, name := range []string{"phone.jpg", "portrait6.jpg", "icc.jpg", "progressive.jpg"} {
 		t.Run(name, func(t *testing.T) {
 			src := fixture(t, name)
 			res, err := Process(src, Recipe{Strip: true})
@@ -385,6 +385,30 @@ func TestCorruptInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Process(tc.src, Recipe{Strip: true}); !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestStripDropsTrailingImages: phones append secondary images (MPF depth
+// and gain maps) after the primary EOI, each with its own EXIF.
+func TestStripDropsTrailingImages(t *testing.T) {
+	for _, name := range []string{"icc.jpg", "progressive.jpg"} {
+		t.Run(name, func(t *testing.T) {
+			src := append(bytes.Clone(fixture(t, name)), fixture(t, "orientation_1.jpg")...)
+			res, err := Process(src, Recipe{Strip: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if leaks := privateLeaks(res.Data); len(leaks) > 0 {
+				t.Errorf("leaks: %s", strings.Join(leaks, "; "))
+			}
+			want, _, err := stripJPEG(fixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(res.Data, want) {
+				t.Errorf("got %d bytes, want the stripped primary image (%d)", len(res.Data), len(want))
 			}
 		})
 	}

@@ -1,9 +1,12 @@
 package imageproc
 
 import (
+	"bytes"
 	"errors"
 	"image"
 	"image/color"
+	"image/draw"
+	"image/gif"
 	"strings"
 	"testing"
 )
@@ -171,6 +174,13 @@ func TestAlphaThroughResizeAndWatermark(t *testing.T) {
 		}
 	}
 	src := encodePNG(t, img)
+	var gifSrc bytes.Buffer
+	pal := color.Palette{color.Transparent, color.NRGBA{0, 200, 0, 255}}
+	pm := image.NewPaletted(img.Bounds(), pal)
+	draw.Draw(pm, pm.Rect, img, image.Point{}, draw.Src)
+	if err := gif.Encode(&gifSrc, pm, nil); err != nil {
+		t.Fatal(err)
+	}
 	wm, err := NewWatermark(Watermark{Image: fixture(t, "logo.png"), Position: "bottom-right", Scale: 0.3})
 	if err != nil {
 		t.Fatal(err)
@@ -182,9 +192,14 @@ func TestAlphaThroughResizeAndWatermark(t *testing.T) {
 		{"resize png", Recipe{MaxWidth: 67}},
 		{"resize webp", Recipe{MaxWidth: 67, Format: WebP}},
 		{"watermark", Recipe{Watermark: wm}},
+		{"resize gif", Recipe{MaxWidth: 67}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Process(src, tc.r)
+			in := src
+			if strings.HasSuffix(tc.name, "gif") {
+				in = gifSrc.Bytes()
+			}
+			res, err := Process(in, tc.r)
 			if err != nil {
 				t.Fatal(err)
 			}

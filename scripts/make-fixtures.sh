@@ -78,6 +78,9 @@ cwebp -quiet -q 70 -metadata all $T/small.jpg -o $OUT/phone.webp
 gif2webp -quiet $OUT/animated.gif -o $T/anim.webp
 exiftool -q -o $T/exif.exif $T/small.jpg 2>/dev/null || exiftool -q -tagsfromfile $T/small.jpg -all:all -o $T/exif.exif
 webpmux -set exif $T/exif.exif $T/anim.webp -o $OUT/animated.webp
+# progressive.jpg: a progressive JPEG (several scans) with EXIF, Orientation 8.
+$IM $OUT/phone.jpg -resize 320x240 -interlace JPEG -quality 80 $OUT/progressive.jpg
+phone_exif $OUT/progressive.jpg 8
 # animated-meta.gif: animated.gif plus a comment extension (metadata to strip).
 $IM $OUT/animated.gif -set comment "taken at home" $OUT/animated-meta.gif
 ls -l $OUT

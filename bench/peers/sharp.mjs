@@ -4,6 +4,7 @@
 // the bottom-right corner, metadata stripped (sharp's default), JPEG q82.
 //
 // Usage: node sharp.mjs SHARP_DIR PHOTO_DIR OUT_DIR REPS [one FILE]
+// With FORMAT=webp in the environment the job writes lossy WebP q82 instead.
 // Prints one JSON line per photo: cpu and wall milliseconds per job (means
 // over REPS after one warm-up), output bytes; `one FILE` runs a single job
 // and prints the process's peak RSS (for the 120 MiB comparison).
@@ -15,6 +16,7 @@ const [sharpDir, photoDir, outDir, repsArg, mode, oneFile] = process.argv.slice(
 const sharp = createRequire(resolve(sharpDir, 'package.json'))('sharp');
 sharp.cache(false); // every job pays its own decode, like one FC invocation
 const reps = Number(repsArg) || 3;
+const format = process.env.FORMAT === 'webp' ? 'webp' : 'jpeg';
 const logo = readFileSync(join(photoDir, 'logo.png'));
 
 // standard is the job; the logo is scaled per photo like picbed does.
@@ -28,7 +30,7 @@ async function standard(src) {
   return sharp(src).rotate()
     .resize(1920, 1920, { fit: 'inside', withoutEnlargement: true })
     .composite([{ input: mark, gravity: 'southeast' }])
-    .jpeg({ quality: 82 })
+    .toFormat(format, { quality: 82 })
     .toBuffer();
 }
 
@@ -48,6 +50,6 @@ for (const f of files) {
   const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) out = await standard(src);
   const c = process.cpuUsage(c0), t = Number(process.hrtime.bigint() - t0) / 1e6;
-  writeFileSync(join(outDir, f), out);
+  writeFileSync(join(outDir, format === 'webp' ? f.replace(/\.jpg$/, '.webp') : f), out);
   console.log(JSON.stringify({ file: f, cpu_ms: (c.user + c.system) / 1000 / reps, wall_ms: t / reps, bytes: out.length }));
 }

@@ -23,6 +23,9 @@ import (
 	"strings"
 
 	"picbed/imageproc/internal/quality"
+	"picbed/imageproc/internal/vp8"
+
+	_ "golang.org/x/image/webp"
 )
 
 // row is one photo's figures for one pipeline.
@@ -35,6 +38,8 @@ func main() {
 	peer := flag.String("peer", "", "peer results, JSON lines {file, cpu_ms, wall_ms, bytes}")
 	peerOut := flag.String("peer-out", "", "directory with the peer's output images")
 	peerRSS := flag.String("peer-rss", "", "peer peak RSS, JSON lines {file, peak_mib}")
+	peerWebP := flag.String("peer-webp", "", "peer results of the WebP job, JSON lines")
+	peerWebPOut := flag.String("peer-webp-out", "", "directory with the peer's WebP outputs")
 	photos := flag.String("photos", "bench/photos", "the photo set (for references)")
 	flag.Parse()
 	jobs, err := parseGo(*goOut)
@@ -60,7 +65,14 @@ func main() {
 				fail(err)
 			}
 		}
-		compare(jobs["Standard"], jobs["PeakRSS"], peers)
+		compare("standard job", jobs["Standard"], jobs["PeakRSS"], peers)
+	}
+	if *peerWebP != "" {
+		peers, err := parsePeer(*peerWebP, *peerWebPOut, *photos)
+		if err != nil {
+			fail(err)
+		}
+		compare("WebP job", jobs["WebP"], nil, peers)
 	}
 }
 
@@ -196,7 +208,11 @@ func parsePeer(path, outDir, photos string) (map[string]row, error) {
 		name := strings.TrimSuffix(p.File, ".jpg")
 		r := row{cpu: p.CPU, wall: p.Wall, bytes: p.Bytes}
 		if outDir != "" {
-			s, err := score(filepath.Join(outDir, p.File), filepath.Join(photos, "ref", name+".png"))
+			file := p.File
+			if _, err := os.Stat(filepath.Join(outDir, file)); err != nil {
+				file = name + ".webp"
+			}
+			s, err := score(filepath.Join(outDir, file), filepath.Join(photos, "ref", name+".png"))
 			if err != nil {
 				return nil, err
 			}
@@ -237,9 +253,14 @@ func score(outPath, refPath string) (quality.Scores, error) {
 	if err != nil {
 		return quality.Scores{}, err
 	}
-	out, err := jpeg.Decode(bytes.NewReader(of))
+	out, format, err := image.Decode(bytes.NewReader(of))
 	if err != nil {
 		return quality.Scores{}, fmt.Errorf("%s: %v", outPath, err)
+	}
+	if format == "webp" {
+		if c, ok := vp8.ToNRGBA(out); ok {
+			out = c
+		}
 	}
 	ref, err := png.Decode(bytes.NewReader(rf))
 	if err != nil {
@@ -249,12 +270,13 @@ func score(outPath, refPath string) (quality.Scores, error) {
 	return quality.Compare(out, ref, quality.WatermarkBox(b.Dx(), b.Dy()))
 }
 
-var _ image.Image // image decoders are registered by their packages
+// image.Decode reads the outputs: JPEG and WebP
+var _ = jpeg.Decode
 
 // compare prints picbed against the peer photo by photo, and the medians
 // of the ratios picbed/peer.
-func compare(ours, rss, peer map[string]row) {
-	fmt.Println("standard job: picbed vs sharp (ratio = picbed / sharp; lower is better for cpu, wall, bytes)")
+func compare(title string, ours, rss, peer map[string]row) {
+	fmt.Printf("\n%s: picbed vs sharp (ratio = picbed / sharp; lower is better for cpu, wall, bytes)\n", title)
 	fmt.Printf("%-6s %8s %8s %6s | %8s %8s %6s | %9s %9s %6s | %7s %7s\n",
 		"photo", "cpu ms", "sharp", "ratio", "wall ms", "sharp", "ratio", "bytes", "sharp", "ratio", "SSIM", "sharp")
 	ratios := map[string]row{}

@@ -4,8 +4,9 @@
 // coefficients, so a 12 MP phone photo headed for 1920 pixels never exists
 // at full size. Output stays in YCbCr planes (no colour conversion).
 //
-// Files it does not handle (progressive, arithmetic coding, 12-bit,
-// CMYK/RGB, unusual sampling) give ErrUnsupported: the caller falls back to
+// Baseline and progressive Huffman JPEGs are decoded; files it does not
+// handle (arithmetic coding, lossless, 12-bit, CMYK/RGB, multi-scan
+// baseline, unusual sampling) give ErrUnsupported: the caller falls back to
 // image/jpeg, so correctness never depends on this package's coverage.
 package jpegx
 
@@ -21,9 +22,10 @@ var ErrUnsupported = errors.New("jpegx: unsupported JPEG variant")
 // ErrFormat marks a corrupt or truncated JPEG.
 var ErrFormat = errors.New("jpegx: corrupt JPEG")
 
-// maxSamples bounds the planes allocated for one image (a fuzzer's header
-// must not allocate gigabytes); callers check their own pixel limits first.
-const maxSamples = 1 << 28
+// maxSamples bounds the planes (or progressive coefficients) allocated for
+// one image, so a forged header cannot allocate gigabytes; callers check
+// their own, lower pixel limits first. Tests lower it.
+var maxSamples = 1 << 28
 
 type component struct {
 	id     uint8
@@ -43,6 +45,8 @@ type decoder struct {
 	quant         [4]*[64]int32 // zigzag order
 	huff          [2][4]*huffTable
 	restart       int
+	progressive   bool
+	coefs         [][]int16 // progressive: every block's coefficients, zigzag order
 	adobe         bool
 	transform     uint8
 	n             int // output block side: 8/scale
@@ -71,14 +75,19 @@ func (d *decoder) decode(scale int) (image.Image, error) {
 			return nil, err
 		}
 		switch {
-		case marker == 0xD9: // EOI before any scan
-			return nil, fmt.Errorf("%w: no scan", ErrFormat)
-		case marker == 0xC0 || marker == 0xC1: // baseline / extended Huffman
+		case marker == 0xD9: // EOI
+			if d.coefs == nil {
+				return nil, fmt.Errorf("%w: no scan", ErrFormat)
+			}
+			d.finishProgressive()
+			return d.image(scale)
+		case marker == 0xC0 || marker == 0xC1 || marker == 0xC2: // baseline, extended, progressive (Huffman)
+			d.progressive = marker == 0xC2
 			if err := d.readSOF(); err != nil {
 				return nil, err
 			}
 		case marker >= 0xC2 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
-			return nil, fmt.Errorf("%w: SOF%d (progressive, lossless or arithmetic)", ErrUnsupported, marker-0xC0)
+			return nil, fmt.Errorf("%w: SOF%d (lossless, hierarchical or arithmetic)", ErrUnsupported, marker-0xC0)
 		case marker == 0xC4:
 			if err := d.readDHT(); err != nil {
 				return nil, err
@@ -99,7 +108,9 @@ func (d *decoder) decode(scale int) (image.Image, error) {
 			if err := d.readSOS(); err != nil {
 				return nil, err
 			}
-			return d.image(scale)
+			if !d.progressive { // one interleaved scan: done
+				return d.image(scale)
+			}
 		case marker >= 0xD0 && marker <= 0xD7:
 			return nil, fmt.Errorf("%w: RST outside a scan", ErrFormat)
 		default: // APPn, COM, DNL and others: skip
@@ -252,8 +263,15 @@ func (d *decoder) readSOS() error {
 		return fmt.Errorf("%w: short SOS", ErrFormat)
 	}
 	ns := int(p[0])
-	if len(p) != 4+2*ns {
+	if len(p) != 4+2*ns || ns < 1 || ns > len(d.comps) {
 		return fmt.Errorf("%w: SOS length", ErrFormat)
+	}
+	if len(d.comps) == 3 && (d.adobe && d.transform == 0 || !d.adobe &&
+		d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B') {
+		return fmt.Errorf("%w: RGB JPEG", ErrUnsupported)
+	}
+	if d.progressive {
+		return d.progressiveScan(p)
 	}
 	if ns != len(d.comps) {
 		return fmt.Errorf("%w: non-interleaved scans", ErrUnsupported)
@@ -276,10 +294,6 @@ func (d *decoder) readSOS() error {
 	ss, se, ahal := p[1+2*ns], p[2+2*ns], p[3+2*ns]
 	if ss != 0 || se != 63 || ahal != 0 {
 		return fmt.Errorf("%w: spectral selection in a baseline scan", ErrFormat)
-	}
-	if len(d.comps) == 3 && (d.adobe && d.transform == 0 || !d.adobe &&
-		d.comps[0].id == 'R' && d.comps[1].id == 'G' && d.comps[2].id == 'B') {
-		return fmt.Errorf("%w: RGB JPEG", ErrUnsupported)
 	}
 	return d.decodeScan()
 }

@@ -19,6 +19,8 @@ import (
 func fixtures(t testing.TB) map[string][]byte {
 	t.Helper()
 	files, _ := filepath.Glob("../../../testdata/*.jpg")
+	own, _ := filepath.Glob("testdata/*.jpg") // progressive, restart markers, 4:2:2
+	files = append(files, own...)
 	if !testing.Short() {
 		more, _ := filepath.Glob("../../../bench/photos/*/*.jpg")
 		if len(more) > 1 {
@@ -138,7 +140,6 @@ func TestScaledCloseToBoxAverage(t *testing.T) {
 
 func TestRejects(t *testing.T) {
 	good := synthetic(t)["rgb-064x048"]
-	progressive := readOr(t, "../../../testdata/progressive.jpg")
 	tests := []struct {
 		name string
 		data []byte
@@ -150,13 +151,16 @@ func TestRejects(t *testing.T) {
 		{"truncated scan", good[:len(good)/2], ErrFormat},
 		{"scan garbled", garble(good), nil}, // any error or a picture, never a panic
 	}
-	if progressive != nil {
-		tests = append(tests, struct {
-			name string
-			data []byte
-			want error
-		}{"progressive", progressive, ErrUnsupported})
-	}
+	prog := readOr(t, "testdata/prog420.jpg")
+	tests = append(tests, []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"progressive truncated", prog[:len(prog)*2/3], ErrFormat},
+		{"progressive garbled", garble(prog), nil},
+		{"arithmetic coding", withMarker(good, 0xC9), ErrUnsupported},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Decode(tt.data, 2)
@@ -170,9 +174,18 @@ func TestRejects(t *testing.T) {
 func readOr(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil
+		t.Fatal(err)
 	}
 	return b
+}
+
+// withMarker turns the SOF0 of a JPEG into another SOF marker.
+func withMarker(b []byte, m byte) []byte {
+	c := append([]byte(nil), b...)
+	if i := bytes.Index(c, []byte{0xFF, 0xC0}); i >= 0 {
+		c[i+1] = m
+	}
+	return c
 }
 
 func garble(b []byte) []byte {
@@ -193,11 +206,9 @@ func FuzzDecode(f *testing.F) {
 	for _, data := range synthetic(f) {
 		f.Add(data)
 	}
+	defer func(n int) { maxSamples = n }(maxSamples)
+	maxSamples = 1 << 22 // giant headers: callers check pixel limits first
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
-		if err == nil && cfg.Width*cfg.Height > 1<<22 {
-			return // a fuzzer's giant header: callers check limits first
-		}
 		for _, s := range []int{1, 2, 8} {
 			m, err := Decode(data, s)
 			if err != nil {

@@ -56,6 +56,9 @@ func buildHuff(counts [17]int, vals []byte) (*huffTable, error) {
 	for l := 1; l <= 16; l++ {
 		t.valptr[l] = k
 		t.mincode[l] = code
+		if int(code)+counts[l] > 1<<l { // over-subscribed
+			return nil, fmt.Errorf("%w: invalid Huffman code lengths", ErrFormat)
+		}
 		if counts[l] == 0 {
 			t.maxcode[l] = -1
 		} else {
@@ -72,9 +75,6 @@ func buildHuff(counts [17]int, vals []byte) (*huffTable, error) {
 				k++
 			}
 			t.maxcode[l] = code - 1
-		}
-		if code > 1<<l { // over-subscribed
-			return nil, fmt.Errorf("%w: invalid Huffman code lengths", ErrFormat)
 		}
 		code <<= 1
 	}
@@ -187,4 +187,26 @@ func (br *bitReader) skip(s uint) {
 	}
 	br.acc <<= s
 	br.n -= s
+}
+
+// bit reads one bit.
+func (br *bitReader) bit() bool {
+	if br.n < 1 {
+		br.fill()
+	}
+	b := br.acc>>63 != 0
+	br.acc <<= 1
+	br.n--
+	return b
+}
+
+// receive reads s raw bits (s <= 16).
+func (br *bitReader) receive(s uint) uint32 {
+	if br.n < s {
+		br.fill()
+	}
+	v := uint32(br.acc >> (64 - s))
+	br.acc <<= s
+	br.n -= s
+	return v
 }
