@@ -46,7 +46,7 @@ BENCH_PHOTOS ?= bench/photos
 BENCHTIME ?= 3x
 bench: $(BENCH_PHOTOS)/logo.png
 	mkdir -p bench/out
-	$(GO) test -run '^$$' -bench 'Standard|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	$(GO) test -run '^$$' -bench 'Standard|Plain|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
 	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt
 
@@ -66,14 +66,16 @@ bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.js
 	mkdir -p bench/out
 	node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp 3 > bench/out/sharp.jsonl
 	FORMAT=webp node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-webp 1 > bench/out/sharp-webp.jsonl
+	JOB=plain node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-plain 3 > bench/out/sharp-plain.jsonl
 	for f in $(BENCH_PHOTOS)/std/*.jpg; do node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) - 1 one $$f; done > bench/out/sharp-rss.jsonl
-	$(GO) test -run '^$$' -bench 'Standard|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	$(GO) test -run '^$$' -bench 'Standard|Plain|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
 	$(GO) test -run '^$$' -bench 'WebP' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
 		s=$$?; cat bench/out/picbed-webp.txt; cat bench/out/picbed-webp.txt >> bench/out/picbed.txt; exit $$s
 	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
 		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl \
-		-peer-webp bench/out/sharp-webp.jsonl -peer-webp-out bench/out/sharp-webp | tee bench/out/peers.txt
+		-peer-webp bench/out/sharp-webp.jsonl -peer-webp-out bench/out/sharp-webp \
+		-peer-plain bench/out/sharp-plain.jsonl -peer-plain-out bench/out/sharp-plain | tee bench/out/peers.txt
 
 bench/.cache/node_modules/sharp/package.json:
 	mkdir -p bench/.cache

@@ -13,7 +13,7 @@ package imageproc
 //	    caller uses the returned bounds, never the header's. Errors wrap
 //	    ErrCorrupt; a panic inside a decoder is turned into ErrCorrupt.
 //	resize(img image.Image, w, h int) image.Image
-//	    img scaled to exactly w x h with a good filter (Catmull-Rom here),
+//	    img scaled to exactly w x h with a good filter (Lanczos3 / Catmull-Rom),
 //	    alpha handled premultiplied. Returns *image.RGBA.
 //	encode(img image.Image, f Format, quality int) ([]byte, error)
 //	    img written as JPEG, PNG, GIF or WebP; quality 1-100 for the lossy
@@ -101,9 +101,12 @@ func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
 	return img, nil
 }
 
-// resize scales img to exactly w x h with Catmull-Rom. x/image/draw
-// premultiplies non-premultiplied sources, so transparent pixels do not
-// bleed their (meaningless) colour into opaque neighbours.
+// resize scales img to exactly w x h. Opaque YCbCr and grey pictures (every
+// decoded JPEG) are resized on their planes with Lanczos3 in fixed point
+// and turned into RGBA once, at the output size; anything else goes through
+// x/image/draw's Catmull-Rom, which premultiplies non-premultiplied sources,
+// so transparent pixels do not bleed their (meaningless) colour into opaque
+// neighbours.
 func resize(img image.Image, w, h int) image.Image {
 	if resample.Supported(img) { // opaque YCbCr/Gray: planar fixed point, 2 workers
 		return resample.Resize(img, w, h, resample.Lanczos3)

@@ -4,7 +4,8 @@
 // the bottom-right corner, metadata stripped (sharp's default), JPEG q82.
 //
 // Usage: node sharp.mjs SHARP_DIR PHOTO_DIR OUT_DIR REPS [one FILE]
-// With FORMAT=webp in the environment the job writes lossy WebP q82 instead.
+// With FORMAT=webp in the environment the job writes lossy WebP q82 instead;
+// with JOB=plain it leaves the watermark out.
 // Prints one JSON line per photo: cpu and wall milliseconds per job (means
 // over REPS after one warm-up), output bytes; `one FILE` runs a single job
 // and prints the process's peak RSS (for the 120 MiB comparison).
@@ -21,6 +22,10 @@ const logo = readFileSync(join(photoDir, 'logo.png'));
 
 // standard is the job; the logo is scaled per photo like picbed does.
 async function standard(src) {
+  if (process.env.JOB === 'plain') {
+    return sharp(src).rotate().resize(1920, 1920, { fit: 'inside', withoutEnlargement: true })
+      .toFormat(format, { quality: 82 }).toBuffer();
+  }
   const meta = await sharp(src).metadata();
   const turned = (meta.orientation || 1) >= 5;
   const w = turned ? meta.height : meta.width, h = turned ? meta.width : meta.height;

@@ -40,13 +40,15 @@ func main() {
 	peerRSS := flag.String("peer-rss", "", "peer peak RSS, JSON lines {file, peak_mib}")
 	peerWebP := flag.String("peer-webp", "", "peer results of the WebP job, JSON lines")
 	peerWebPOut := flag.String("peer-webp-out", "", "directory with the peer's WebP outputs")
+	peerPlain := flag.String("peer-plain", "", "peer results of the job without watermark, JSON lines")
+	peerPlainOut := flag.String("peer-plain-out", "", "directory with the peer's outputs of that job")
 	photos := flag.String("photos", "bench/photos", "the photo set (for references)")
 	flag.Parse()
 	jobs, err := parseGo(*goOut)
 	if err != nil {
 		fail(err)
 	}
-	for _, name := range []string{"Standard", "WebP", "Light", "LightReencode"} {
+	for _, name := range []string{"Standard", "Plain", "WebP", "Light", "LightReencode"} {
 		if rows := jobs[name]; len(rows) > 0 {
 			printJob(name, rows)
 		}
@@ -66,6 +68,13 @@ func main() {
 			}
 		}
 		compare("standard job", jobs["Standard"], jobs["PeakRSS"], peers)
+	}
+	if *peerPlain != "" {
+		peers, err := parsePeer(*peerPlain, *peerPlainOut, *photos)
+		if err != nil {
+			fail(err)
+		}
+		compare("plain job (no watermark)", jobs["Plain"], nil, peers)
 	}
 	if *peerWebP != "" {
 		peers, err := parsePeer(*peerWebP, *peerWebPOut, *photos)
@@ -172,15 +181,22 @@ func maxOf(m map[string]row, f func(row) float64) float64 {
 func printJob(name string, rows map[string]row) {
 	fmt.Printf("%s job (per photo)\n", name)
 	fmt.Printf("%-6s %9s %9s %10s %8s %7s %9s %8s\n", "photo", "cpu ms", "wall ms", "out bytes", "PSNR dB", "SSIM", "alloc MB", "allocs")
+	line := func(name string, cpu, wall, bytes, psnr, ssim, allocMB, allocs float64) {
+		q := fmt.Sprintf("%8.2f %7.4f", psnr, ssim)
+		if psnr == 0 && ssim == 0 {
+			q = fmt.Sprintf("%8s %7s", "-", "-") // not scored
+		}
+		fmt.Printf("%-6s %9.1f %9.1f %10.0f %s %9.1f %8.0f\n", name, cpu, wall, bytes, q, allocMB, allocs)
+	}
 	for _, k := range sortedKeys(rows) {
 		r := rows[k]
-		fmt.Printf("%-6s %9.1f %9.1f %10.0f %8.2f %7.4f %9.1f %8.0f\n", k, r.cpu, r.wall, r.bytes, r.psnr, r.ssim, r.allocB/1e6, r.allocs)
+		line(k, r.cpu, r.wall, r.bytes, r.psnr, r.ssim, r.allocB/1e6, r.allocs)
 	}
-	fmt.Printf("%-6s %9.1f %9.1f %10.0f %8.2f %7.4f %9.1f %8.0f\n\n", "median",
-		median(rows, func(r row) float64 { return r.cpu }), median(rows, func(r row) float64 { return r.wall }),
+	line("median", median(rows, func(r row) float64 { return r.cpu }), median(rows, func(r row) float64 { return r.wall }),
 		median(rows, func(r row) float64 { return r.bytes }), median(rows, func(r row) float64 { return r.psnr }),
 		median(rows, func(r row) float64 { return r.ssim }), median(rows, func(r row) float64 { return r.allocB / 1e6 }),
 		median(rows, func(r row) float64 { return r.allocs }))
+	fmt.Println()
 }
 
 // parsePeer reads the peer's JSON lines and scores its output images with
