@@ -109,7 +109,8 @@ func newAdmission(budget int64) *admission {
 
 // acquire reserves n bytes, waiting up to wait (and never past ctx) for
 // others to finish. An image larger than the whole budget is admitted only
-// when nothing else runs. release must be called exactly once.
+// when nothing else runs. Call release when the memory is free again;
+// calls after the first do nothing.
 func (a *admission) acquire(ctx context.Context, n int64, wait time.Duration) (release func(), err error) {
 	n = min(n, a.budget)
 	timer := time.NewTimer(wait)
@@ -156,7 +157,7 @@ const retryAfter = 2
 func overloaded(n, budget int64) error {
 	return &Error{Status: http.StatusServiceUnavailable, Code: "overloaded", RetryAfter: retryAfter,
 		Message: "picbed is busy processing other images; retry in a few seconds",
-		Err:     fmt.Errorf("admission: %d MiB wanted, budget %d MiB in use", n>>20, budget>>20)}
+		Err:     fmt.Errorf("admission: %d MiB wanted, the %d MiB budget stayed full", n>>20, budget>>20)}
 }
 
 // timeLimits bound each stage of a request. A request's own deadline (FC's

@@ -467,7 +467,7 @@ func (h *Handler) readMultipart(mr *multipart.Reader) ([]image, url.Values, erro
 		if n >= maxParts {
 			return nil, nil, errorf(http.StatusBadRequest, "bad_multipart", "more than %d form parts", maxParts)
 		}
-		if p.FileName() == "" {
+		if !isFilePart(p) {
 			b, err := readAll(p, formFieldMax)
 			if err != nil {
 				var e *Error
@@ -493,6 +493,16 @@ func (h *Handler) readMultipart(mr *multipart.Reader) ([]image, url.Values, erro
 		imgs = append(imgs, image{data: b, name: p.FileName()})
 	}
 	return imgs, form, nil
+}
+
+// isFilePart tells a file from a form field: a file name, or a
+// Content-Type other than text (some clients send images without a name).
+func isFilePart(p *multipart.Part) bool {
+	if p.FileName() != "" {
+		return true
+	}
+	ct := p.Header.Get("Content-Type")
+	return ct != "" && !strings.HasPrefix(ct, "text/")
 }
 
 // jsonUpload is the JSON form of /upload.

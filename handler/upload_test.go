@@ -490,3 +490,16 @@ func TestDeclaredOversizeNotRead(t *testing.T) {
 		})
 	}
 }
+
+// TestMultipartFileWithoutName: a file part without a file name but with
+// an image Content-Type is an image, not an oversized form field.
+func TestMultipartFileWithoutName(t *testing.T) {
+	s := newTestServer(t, serverOpts{})
+	logo := fixture(t, "logo.png")
+	body := "--B\r\nContent-Disposition: form-data; name=\"image\"\r\nContent-Type: image/png\r\n\r\n" + string(logo) +
+		"\r\n--B\r\nContent-Disposition: form-data; name=\"output\"\r\n\r\ntext\r\n--B--\r\n"
+	resp, b := s.send(t, s.newRequest(t, "POST", "/upload", strings.NewReader(body), "multipart/form-data; boundary=B"))
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "http://") {
+		t.Errorf("status = %d %s, want 200 with the bare URL (output=text form field)", resp.StatusCode, b)
+	}
+}

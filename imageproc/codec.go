@@ -14,7 +14,8 @@ package imageproc
 //	    ErrCorrupt; a panic inside a decoder is turned into ErrCorrupt.
 //	resize(img image.Image, w, h int) image.Image
 //	    img scaled to exactly w x h with a good filter (Lanczos3 / Catmull-Rom),
-//	    alpha handled premultiplied. Returns *image.RGBA.
+//	    alpha handled premultiplied. Returns *image.RGBA, or planes
+//	    (*image.YCbCr, *image.Gray) for opaque JPEG pixels.
 //	encode(img image.Image, f Format, quality int) ([]byte, error)
 //	    img written as JPEG, PNG, GIF or WebP; quality 1-100 for the lossy
 //	    formats, or losslessQuality for lossless WebP. Writes no metadata.
@@ -103,13 +104,14 @@ func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
 
 // resize scales img to exactly w x h. Opaque YCbCr and grey pictures (every
 // decoded JPEG) are resized on their planes with Lanczos3 in fixed point
-// and turned into RGBA once, at the output size; anything else goes through
-// x/image/draw's Catmull-Rom, which premultiplies non-premultiplied sources,
-// so transparent pixels do not bleed their (meaningless) colour into opaque
-// neighbours.
+// and stay planes (*image.YCbCr, *image.Gray): a JPEG encode takes them as
+// they are, and orient/watermark convert them once through toRGBA. Anything
+// else goes through x/image/draw's Catmull-Rom into *image.RGBA, which
+// premultiplies non-premultiplied sources, so transparent pixels do not
+// bleed their (meaningless) colour into opaque neighbours.
 func resize(img image.Image, w, h int) image.Image {
 	if resample.Supported(img) { // opaque YCbCr/Gray: planar fixed point, 2 workers
-		return resample.Resize(img, w, h, resample.Lanczos3)
+		return resample.ResizePlanes(img, w, h, resample.Lanczos3)
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
@@ -147,11 +149,21 @@ const fastEncodeMinPixels = 256 * 256
 func encode(img image.Image, f Format, quality int) ([]byte, error) {
 	var buf bytes.Buffer
 	var err error
+	if _, ok := img.(*image.YCbCr); ok && f != JPEG {
+		img = toRGBA(img) // the PNG, GIF and WebP encoders' fast paths take RGBA
+	}
 	switch f {
 	case JPEG:
 		m := jpegReady(img)
-		if rgba, ok := m.(*image.RGBA); ok && rgba.Rect.Dx()*rgba.Rect.Dy() >= fastEncodeMinPixels {
-			return jpegx.Encode(rgba, quality), nil // opaque by now; optimised Huffman, 2 workers
+		if b := m.Bounds(); b.Dx()*b.Dy() >= fastEncodeMinPixels { // optimised Huffman, 2 workers
+			switch m := m.(type) {
+			case *image.RGBA: // opaque by now
+				return jpegx.Encode(m, quality), nil
+			case *image.YCbCr:
+				if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+					return jpegx.EncodeYCbCr(m, quality), nil
+				}
+			}
 		}
 		err = jpeg.Encode(&buf, m, &jpeg.Options{Quality: quality})
 	case PNG:

@@ -17,14 +17,31 @@ import (
 // restart marker, so the halves are entropy-coded independently and simply
 // concatenated. The cost is two bytes and a padded byte per 16 pixel rows.
 func Encode(m *image.RGBA, quality int) []byte {
-	e := newEncoder(m, quality)
+	e := newEncoder(m.Rect, quality)
+	e.load = func(mx, my int, y *[4][64]float32, cb, cr *[64]float32) { loadRGBA(m, e.w, e.h, mx, my, y, cb, cr) }
+	return e.encode()
+}
+
+// EncodeYCbCr is Encode for a 4:2:0 *image.YCbCr, whose planes are
+// transformed as they are (no colour conversion). It panics on other
+// subsampling ratios; callers check.
+func EncodeYCbCr(m *image.YCbCr, quality int) []byte {
+	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		panic("jpegx: EncodeYCbCr needs 4:2:0")
+	}
+	e := newEncoder(m.Rect, quality)
+	e.load = func(mx, my int, y *[4][64]float32, cb, cr *[64]float32) { loadYCbCr(m, e.w, e.h, mx, my, y, cb, cr) }
+	return e.encode()
+}
+
+func (e *encoder) encode() []byte {
 	e.transform()
 	e.buildTables()
 	return e.write()
 }
 
 type encoder struct {
-	m            *image.RGBA
+	load         func(mx, my int, y *[4][64]float32, cb, cr *[64]float32)
 	w, h         int
 	mcusX, mcusY int
 	quant        [2][64]uint8   // zigzag order, as written to DQT
@@ -53,9 +70,8 @@ var baseQuant = [2][64]uint8{
 		99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99},
 }
 
-func newEncoder(m *image.RGBA, quality int) *encoder {
-	b := m.Rect
-	e := &encoder{m: m, w: b.Dx(), h: b.Dy()}
+func newEncoder(b image.Rectangle, quality int) *encoder {
+	e := &encoder{w: b.Dx(), h: b.Dy()}
 	e.mcusX, e.mcusY = (e.w+15)/16, (e.h+15)/16
 	quality = min(max(quality, 1), 100)
 	scale := 200 - 2*quality
@@ -110,20 +126,44 @@ func (e *encoder) transform() {
 	})
 }
 
-// load reads the 16x16 pixels of MCU (mx, my) as four level-shifted Y
+// loadYCbCr reads MCU (mx, my) of a w x h 4:2:0 picture: four
+// level-shifted Y blocks and the Cb and Cr blocks, replicating the edge
+// samples past the picture.
+func loadYCbCr(m *image.YCbCr, w, h, mx, my int, y *[4][64]float32, cb, cr *[64]float32) {
+	b := m.Rect
+	for j := 0; j < 16; j++ {
+		py := min(my*16+j, h-1)
+		row := m.Y[m.YOffset(b.Min.X, b.Min.Y+py):]
+		yb := y[(j/8)*2:]
+		for i := 0; i < 16; i++ {
+			px := min(mx*16+i, w-1)
+			yb[i/8][(j%8)*8+i%8] = float32(row[px]) - 128
+		}
+	}
+	cw, ch := (w+1)/2, (h+1)/2
+	for j := 0; j < 8; j++ {
+		py := min(my*8+j, ch-1)
+		off := m.COffset(b.Min.X, b.Min.Y) + py*m.CStride
+		for i := 0; i < 8; i++ {
+			px := min(mx*8+i, cw-1)
+			cb[j*8+i], cr[j*8+i] = float32(m.Cb[off+px])-128, float32(m.Cr[off+px])-128
+		}
+	}
+}
+
+// loadRGBA reads the 16x16 pixels of MCU (mx, my) as four level-shifted Y
 // blocks and 2x2-averaged Cb and Cr blocks, replicating the edge pixels
 // past the picture. The colour conversion is image/color's RGBToYCbCr
 // (rounded to 8 bits, which is what decoders invert best).
-func (e *encoder) load(mx, my int, y *[4][64]float32, cb, cr *[64]float32) {
-	m := e.m
+func loadRGBA(m *image.RGBA, w, h, mx, my int, y *[4][64]float32, cb, cr *[64]float32) {
 	base := m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y)
 	var cbs, crs [64]int32
 	for j := 0; j < 16; j++ {
-		py := min(my*16+j, e.h-1)
+		py := min(my*16+j, h-1)
 		row := m.Pix[base+py*m.Stride:]
 		yb := y[(j/8)*2:]
 		for i := 0; i < 16; i++ {
-			px := min(mx*16+i, e.w-1)
+			px := min(mx*16+i, w-1)
 			p := row[px*4 : px*4+3 : px*4+3]
 			r, g, b := int32(p[0]), int32(p[1]), int32(p[2])
 			yb[i/8][(j%8)*8+i%8] = float32((19595*r+38470*g+7471*b+1<<15)>>16 - 128)

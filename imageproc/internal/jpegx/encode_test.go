@@ -109,3 +109,52 @@ func BenchmarkEncode(b *testing.B) {
 		}
 	})
 }
+
+// TestEncodeYCbCr: 4:2:0 planes written as they are decode (image/jpeg)
+// as faithfully as image/jpeg's own encoding of the same picture, in no
+// more bytes than it plus 3 %, at any size (odd sizes included).
+func TestEncodeYCbCr(t *testing.T) {
+	inputs := map[string]*image.YCbCr{}
+	for name, data := range fixtures(t) {
+		m, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if yc, ok := m.(*image.YCbCr); ok && yc.SubsampleRatio == image.YCbCrSubsampleRatio420 && yc.Rect.Dx()*yc.Rect.Dy() <= 2<<20 {
+			inputs[name] = yc
+		}
+	}
+	for name, data := range synthetic(t) {
+		m, _ := jpeg.Decode(bytes.NewReader(data))
+		if yc, ok := m.(*image.YCbCr); ok && yc.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+			inputs[name] = yc
+		}
+	}
+	if len(inputs) < 5 {
+		t.Fatalf("only %d 4:2:0 inputs", len(inputs))
+	}
+	for name, m := range inputs {
+		t.Run(name, func(t *testing.T) {
+			got := EncodeYCbCr(m, 82)
+			dec, err := jpeg.Decode(bytes.NewReader(got))
+			if err != nil {
+				t.Fatalf("image/jpeg cannot decode the output: %v", err)
+			}
+			if dec.Bounds().Size() != m.Rect.Size() {
+				t.Fatalf("decoded size %v, want %v", dec.Bounds().Size(), m.Rect.Size())
+			}
+			var ref bytes.Buffer
+			if err := jpeg.Encode(&ref, m, &jpeg.Options{Quality: 82}); err != nil {
+				t.Fatal(err)
+			}
+			refDec, _ := jpeg.Decode(bytes.NewReader(ref.Bytes()))
+			gp, rp := rgbPSNR(dec, m), rgbPSNR(refDec, m)
+			if gp < rp-0.5 {
+				t.Errorf("PSNR %.2f dB, image/jpeg's %.2f dB", gp, rp)
+			}
+			if m.Rect.Dx() >= 64 && float64(len(got)) > float64(ref.Len())*1.03 {
+				t.Errorf("%d bytes, image/jpeg's %d", len(got), ref.Len())
+			}
+		})
+	}
+}

@@ -265,6 +265,45 @@ func Resize(m image.Image, w, h int, f Filter) *image.RGBA {
 	return dst
 }
 
+// ResizePlanes scales m (Supported) to exactly w x h and keeps it in its
+// own model: an *image.YCbCr with the same subsampling (chroma resampled
+// at its own resolution) or an *image.Gray, at the origin. A JPEG encoder
+// takes these planes as they are, with no RGB round trip.
+func ResizePlanes(m image.Image, w, h int, f Filter) image.Image {
+	switch m := m.(type) {
+	case *image.Gray:
+		b := m.Rect
+		src := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], stride: m.Stride, w: b.Dx(), h: b.Dy()}
+		y := resizePlane(src, w, h, f)
+		return &image.Gray{Pix: y.pix, Stride: y.stride, Rect: image.Rect(0, 0, w, h)}
+	case *image.YCbCr:
+		dx, dy, _ := chromaDiv(m.SubsampleRatio)
+		b := m.Rect
+		ys := plane{pix: m.Y[m.YOffset(b.Min.X, b.Min.Y):], stride: m.YStride, w: b.Dx(), h: b.Dy()}
+		cw, ch := (b.Max.X+dx-1)/dx-b.Min.X/dx, (b.Max.Y+dy-1)/dy-b.Min.Y/dy
+		co := m.COffset(b.Min.X, b.Min.Y)
+		ocw, och := (w+dx-1)/dx, (h+dy-1)/dy
+		y := resizePlane(ys, w, h, f)
+		cb := resizePlane(plane{pix: m.Cb[co:], stride: m.CStride, w: cw, h: ch}, ocw, och, f)
+		cr := resizePlane(plane{pix: m.Cr[co:], stride: m.CStride, w: cw, h: ch}, ocw, och, f)
+		if cb.stride != cr.stride { // both are ocw wide unless one was copied through
+			cb, cr = compact(cb), compact(cr)
+		}
+		return &image.YCbCr{Y: y.pix, Cb: cb.pix, Cr: cr.pix, YStride: y.stride, CStride: cb.stride,
+			SubsampleRatio: m.SubsampleRatio, Rect: image.Rect(0, 0, w, h)}
+	}
+	panic("resample: unsupported image type")
+}
+
+// compact copies p into a tightly packed plane.
+func compact(p plane) plane {
+	out := plane{pix: make([]uint8, p.w*p.h), stride: p.w, w: p.w, h: p.h}
+	for y := 0; y < p.h; y++ {
+		copy(out.pix[y*p.w:(y+1)*p.w], p.pix[y*p.stride:y*p.stride+p.w])
+	}
+	return out
+}
+
 func grayToRGBA(y plane, dst *image.RGBA, lo, hi int) {
 	for row := lo; row < hi; row++ {
 		in := y.pix[row*y.stride : row*y.stride+y.w]

@@ -153,3 +153,29 @@ func (s *rgbaShim) Set(x, y int, c color.Color) {
 	s.Y[s.YOffset(x, y)] = yy
 	s.Cb[s.COffset(x, y)], s.Cr[s.COffset(x, y)] = cb, cr
 }
+
+// TestPlanesMatchRGBA: ResizePlanes gives the same pixels as Resize once
+// image/draw converts them, and keeps the subsampling.
+func TestPlanesMatchRGBA(t *testing.T) {
+	ph := photo(t, "../../../testdata/phone.jpg")
+	gray := image.NewGray(ph.Bounds())
+	draw.Draw(gray, gray.Rect, ph, image.Point{}, draw.Src)
+	for _, tc := range []struct {
+		name string
+		src  image.Image
+		w, h int
+	}{{"ycbcr", ph, 333, 251}, {"ycbcr same", ph, 1600, 1200}, {"gray", gray, 640, 479}} {
+		t.Run(tc.name, func(t *testing.T) {
+			planes := ResizePlanes(tc.src, tc.w, tc.h, Lanczos3)
+			if yc, ok := planes.(*image.YCbCr); ok && yc.SubsampleRatio != tc.src.(*image.YCbCr).SubsampleRatio {
+				t.Fatalf("subsampling %v, want %v", yc.SubsampleRatio, tc.src.(*image.YCbCr).SubsampleRatio)
+			}
+			got := image.NewRGBA(image.Rect(0, 0, tc.w, tc.h))
+			draw.Draw(got, got.Rect, planes, image.Point{}, draw.Src)
+			want := Resize(tc.src, tc.w, tc.h, Lanczos3)
+			if p := psnr(got, want); p < 99 {
+				t.Errorf("PSNR %.1f dB between the two outputs, want identical", p)
+			}
+		})
+	}
+}
