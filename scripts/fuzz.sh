@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs each imageproc fuzz target (sniff, lossless strip, Process) for
+# Runs each fuzz target (sniff, lossless strip, Process, the JPEG decoder,
+# the Markdown/HTML image extractor) for
 # FUZZTIME. Minimizing is bounded too, since the seeds are whole photos.
 # Go 1.26's fuzz coordinator can end a clean run with a bare "context
 # deadline exceeded" (golang/go#75804, fixed in Go 1.27): that is not a
@@ -11,9 +12,11 @@ cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-30s}
 GO=${GO:-go}
 rc=0
-for f in FuzzSniff FuzzStrip FuzzProcess; do
+for target in FuzzSniff:./imageproc/ FuzzStrip:./imageproc/ FuzzProcess:./imageproc/ \
+    FuzzDecode:./imageproc/internal/jpegx/ FuzzExtract:./handler/; do
+  f=${target%%:*} pkg=${target#*:}
   out=$(mktemp)
-  $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s ./imageproc/ >"$out" 2>&1
+  $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s "$pkg" >"$out" 2>&1
   status=$?
   grep -v '^fuzz: elapsed' "$out"
   if [ $status -ne 0 ]; then
