@@ -285,29 +285,8 @@ func (s *OSS) List(ctx context.Context, prefix, cursor string, limit int) ([]Obj
 		}
 		token = res.NextContinuationToken
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].Modified.Equal(all[j].Modified) {
-			return all[i].Modified.After(all[j].Modified)
-		}
-		return all[i].Key < all[j].Key
-	})
-	start := 0
-	if cursor != "" {
-		start = len(all)
-		for i, o := range all {
-			if o.Key == cursor {
-				start = i + 1
-				break
-			}
-		}
-	}
-	all = all[start:]
-	next := ""
-	if limit > 0 && len(all) > limit {
-		all = all[:limit]
-		next = all[limit-1].Key
-	}
-	return all, next, nil
+	page, next := newestFirst(all, cursor, limit)
+	return page, next, nil
 }
 
 // objectFromHeader reads an Object from a HEAD/GET response.

@@ -6,6 +6,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -86,4 +87,30 @@ func CheckKey(key string) error {
 		}
 	}
 	return nil
+}
+
+// newestFirst sorts a listing newest first (ties by key) and cuts the page
+// after cursor, the key that ended the previous page; next is "" on the
+// last page. Both stores list this way, so the gallery pages the same.
+func newestFirst(all []Object, cursor string, limit int) (page []Object, next string) {
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].Modified.Equal(all[j].Modified) {
+			return all[i].Modified.After(all[j].Modified)
+		}
+		return all[i].Key < all[j].Key
+	})
+	if cursor != "" {
+		start := len(all)
+		for i, o := range all {
+			if o.Key == cursor {
+				start = i + 1
+				break
+			}
+		}
+		all = all[start:]
+	}
+	if limit > 0 && len(all) > limit {
+		return all[:limit], all[limit-1].Key
+	}
+	return all, ""
 }
