@@ -3,12 +3,10 @@ package handler
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 
 	"picbed/imageproc"
@@ -27,16 +25,7 @@ func (h *Handler) dialectRoute(fn routeFunc, write func(w http.ResponseWriter, e
 		if err == nil {
 			return
 		}
-		e := classify(err)
-		lvl := slog.LevelInfo
-		if e.Status >= 500 {
-			lvl = slog.LevelError
-		}
-		logFrom(r.Context()).Log(r.Context(), lvl, "request failed", "status", e.Status, "code", e.Code, "err", redact(err.Error()))
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-		}
-		write(w, e)
+		write(w, failed(w, r, err))
 	})
 }
 

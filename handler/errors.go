@@ -104,8 +104,9 @@ func codeFor(status int) string {
 	return "error_" + strconv.Itoa(status)
 }
 
-// writeError answers err as JSON {"error", "message"} and logs the detail.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+// failed classifies err, logs its detail and sets Retry-After: what every
+// error answer does before it is written in its route's shape.
+func failed(w http.ResponseWriter, r *http.Request, err error) *Error {
 	e := classify(err)
 	lvl := slog.LevelInfo
 	if e.Status >= 500 {
@@ -115,6 +116,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	return e
+}
+
+// writeError answers err as JSON {"error", "message"} and logs the detail.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := failed(w, r, err)
 	msg := e.Message
 	if e.Status == http.StatusInternalServerError {
 		msg += " (request " + requestID(r.Context()) + ")"

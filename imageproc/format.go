@@ -86,7 +86,7 @@ func Sniff(src []byte) (Format, error) {
 	if f, ok := sniffISOBMFF(src); ok {
 		return f, nil
 	}
-	return "", fmt.Errorf("%w: not a JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC or AVIF image", ErrUnsupported)
+	return "", fmt.Errorf("%w: the bytes are not an image picbed reads", ErrUnsupported)
 }
 
 // sniffISOBMFF recognises HEIF-family files by the brands of their ftyp box.
