@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"picbed/imageproc"
 	"picbed/storage"
 )
 
@@ -382,6 +383,11 @@ func TestUploadNamesCannotEscape(t *testing.T) {
 func TestUploadDedupe(t *testing.T) {
 	s := newTestServer(t, serverOpts{})
 	phone := fixture(t, "phone.jpg")
+	runs := 0 // a dedupe hit must cost no decode at all: the pipeline never runs
+	s.h.pipeline = func(b []byte, r imageproc.Recipe) (imageproc.Result, error) {
+		runs++
+		return imageproc.Process(b, r)
+	}
 	var first Uploaded
 	for i, want := range []bool{false, true, true} {
 		var req *http.Request
@@ -406,6 +412,9 @@ func TestUploadDedupe(t *testing.T) {
 		if u.Key != first.Key || u.Size != first.Size || u.Width != first.Width || u.Source != first.Source || u.Format != first.Format {
 			t.Errorf("upload %d = %+v\nwant the first answer %+v", i, u, first)
 		}
+	}
+	if runs != 1 {
+		t.Errorf("pipeline ran %d times for one new image and two dedupe hits, want 1", runs)
 	}
 	if got := objects(t, s.dir); len(got) != 1 {
 		t.Errorf("objects = %v, want one", got)
