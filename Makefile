@@ -9,7 +9,7 @@ GO ?= go
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./function
 
-## test: every test, with short bounded fuzzing (what CI runs)
+## test: go vet and every test; fuzz targets run on their seed corpus (what CI runs)
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...

@@ -33,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$tmp/picbed" ./function
+go build -tags nodynamic -o "$tmp/picbed" ./function
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 token="e2e-$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')"
 

@@ -173,7 +173,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	c.OSSBucket = str("PICBED_OSS_BUCKET", "")
-	c.OSSRegion = str("PICBED_OSS_REGION", strings.TrimPrefix(getenv("FC_REGION"), ""))
+	c.OSSRegion = str("PICBED_OSS_REGION", getenv("FC_REGION"))
 	c.OSSEndpoint = str("PICBED_OSS_ENDPOINT", "")
 	if c.Storage == "oss" {
 		if c.OSSBucket == "" {
