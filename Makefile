@@ -2,17 +2,20 @@
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X picbed/handler.Version=$(VERSION)
 GO ?= go
+# nodynamic: the HEIC/AVIF/WebP codecs use their pure wasm builds and never look
+# for system libraries, so tests, the local server and FC run the same code.
+TAGS ?= nodynamic
 
 .PHONY: run test e2e build package deploy process bench bench-peers fuzz abuse load clean
 
 ## run: the local server on 127.0.0.1:9000, storing into ./data
 run:
-	$(GO) run -ldflags "$(LDFLAGS)" ./function
+	$(GO) run -tags $(TAGS) -ldflags "$(LDFLAGS)" ./function
 
 ## test: go vet and every test; fuzz targets run on their seed corpus (what CI runs)
 test:
-	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) test -tags $(TAGS) -count=1 -timeout 15m ./...
 
 ## e2e: the upload page in headless Chromium against the real local server
 ## (installs Debian chromium as root if missing, and playwright-core via npm)
@@ -24,7 +27,7 @@ e2e:
 # (purego) to look for system libraries; FC gets their pure wasm builds.
 build:
 	mkdir -p dist/code
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags nodynamic -trimpath -ldflags "$(LDFLAGS)" -o dist/code/main ./function
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o dist/code/main ./function
 
 ## package: dist/picbed.zip with the executable bit kept (pure Go zip)
 package: build
