@@ -61,6 +61,11 @@ func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
 	switch f {
 	case JPEG:
 		if s := jpegShrink(src, scale); s > 1 {
+			if l := lumaShrink(s, scale); l < s {
+				if m, err := jpegx.DecodeSplit(src, l, s); err == nil {
+					return m, nil
+				}
+			}
 			if m, err := jpegx.Decode(src, s); err == nil {
 				return m, nil
 			}
@@ -105,11 +110,24 @@ func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
 // resize scales img to exactly w x h. Opaque YCbCr and grey pictures (every
 // decoded JPEG) are resized on their planes with Lanczos3 in fixed point
 // and stay planes (*image.YCbCr, *image.Gray): a JPEG encode takes them as
-// they are, and orient/watermark convert them once through toRGBA. Anything
+// they are, and orient/watermark work on 4:2:0 planes directly (others go
+// through toRGBA once). A *jpegx.Split (luma and chroma decoded at
+// different scales) comes out as a 4:2:0 *image.YCbCr. Anything
 // else goes through x/image/draw's Catmull-Rom into *image.RGBA, which
 // premultiplies non-premultiplied sources, so transparent pixels do not
 // bleed their (meaningless) colour into opaque neighbours.
 func resize(img image.Image, w, h int) image.Image {
+	if m, ok := img.(*jpegx.Split); ok { // 4:2:0 JPEG, chroma decoded smaller: 4:2:0 out
+		y := resample.ResizePlanes(m.Y, w, h, resample.Lanczos3).(*image.Gray)
+		cw, ch := (w+1)/2, (h+1)/2
+		cb := resample.ResizePlanes(m.Cb, cw, ch, resample.Lanczos3).(*image.Gray)
+		cr := resample.ResizePlanes(m.Cr, cw, ch, resample.Lanczos3).(*image.Gray)
+		if cb.Stride != cr.Stride || cb.Stride != cw { // one was already the right size
+			cb, cr = compactGray(cb), compactGray(cr)
+		}
+		return &image.YCbCr{Y: y.Pix, Cb: cb.Pix, Cr: cr.Pix, YStride: y.Stride, CStride: cb.Stride,
+			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, w, h)}
+	}
 	if resample.Supported(img) { // opaque YCbCr/Gray: planar fixed point, 2 workers
 		return resample.ResizePlanes(img, w, h, resample.Lanczos3)
 	}
@@ -134,6 +152,30 @@ func jpegShrink(src []byte, scale float64) int {
 		}
 	}
 	return 1
+}
+
+// lumaShrink is the DCT scaling denominator for the luma of a 4:2:0 JPEG
+// whose chroma is decoded at 1/s: s, or s/2 when 1/s would leave the luma
+// filter less than a factor of two. A DCT shrink followed by a small
+// residual resize (12 MP to 1920: 1/2, then 1.05x) is measurably softer
+// than a real filter over the full reduction, like libvips' rule (sharp
+// decodes this case at full size); the chroma, which the output
+// subsamples 2x anyway, keeps the full shrink.
+func lumaShrink(s int, scale float64) int {
+	if s > 1 && scale*float64(s) > 0.5 {
+		return s / 2
+	}
+	return s
+}
+
+// compactGray copies m into a tightly packed plane at the origin.
+func compactGray(m *image.Gray) *image.Gray {
+	b := m.Rect
+	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		copy(out.Pix[y*out.Stride:(y+1)*out.Stride], m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):])
+	}
+	return out
 }
 
 // shrinkMinPixels is the smallest JPEG (width*height) decoded with DCT

@@ -44,6 +44,18 @@ func orient(img image.Image, o int) image.Image {
 	if o <= 1 || o > 8 {
 		return img
 	}
+	if m, ok := img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 &&
+		m.Rect.Dx()%2 == 0 && m.Rect.Dy()%2 == 0 {
+		// planes turned one by one: no RGB round trip (rounding, clipping),
+		// and the encoder takes the result as it is
+		b := m.Rect
+		y, w, h := orientPlane(m.Y[m.YOffset(b.Min.X, b.Min.Y):], m.YStride, b.Dx(), b.Dy(), o)
+		co := m.COffset(b.Min.X, b.Min.Y)
+		cb, _, _ := orientPlane(m.Cb[co:], m.CStride, b.Dx()/2, b.Dy()/2, o)
+		cr, _, _ := orientPlane(m.Cr[co:], m.CStride, b.Dx()/2, b.Dy()/2, o)
+		return &image.YCbCr{Y: y, Cb: cb, Cr: cr, YStride: w, CStride: w / 2,
+			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, w, h)}
+	}
 	src := toRGBA(img)
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	dw, dh := sw, sh
@@ -76,4 +88,45 @@ func orient(img image.Image, o int) image.Image {
 		}
 	}
 	return dst
+}
+
+// orientPlane is orient for one 8-bit plane of sw x sh samples: the turned
+// plane, tightly packed, and its size.
+func orientPlane(pix []uint8, stride, sw, sh, o int) ([]uint8, int, int) {
+	dw, dh := sw, sh
+	if swapsSides(o) {
+		dw, dh = sh, sw
+	}
+	out := make([]uint8, dw*dh)
+	for y := 0; y < dh; y++ {
+		row := out[y*dw : y*dw+dw]
+		switch o {
+		case 2, 3, 4: // rows stay rows
+			sy := y
+			if o != 2 {
+				sy = sh - 1 - y
+			}
+			in := pix[sy*stride : sy*stride+sw]
+			if o == 4 {
+				copy(row, in)
+				continue
+			}
+			for x := range row {
+				row[x] = in[sw-1-x]
+			}
+		default: // 5-8: rows come from columns
+			sx := y // 5, 6
+			if o == 7 || o == 8 {
+				sx = sw - 1 - y
+			}
+			for x := range row {
+				sy := x // 5, 8
+				if o == 6 || o == 7 {
+					sy = sh - 1 - x
+				}
+				row[x] = pix[sy*stride+sx]
+			}
+		}
+	}
+	return out, dw, dh
 }

@@ -200,6 +200,17 @@ func markStep(j *job) error {
 	if j.img == nil || j.r.Watermark == nil {
 		return skip
 	}
+	if m, ok := j.img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 && m.Rect.Min == (image.Point{}) {
+		drawn, why, err := j.r.Watermark.drawPlanes(m) // in place: the planes are this job's own
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			j.notes = append(j.notes, why)
+		}
+		j.marked = drawn
+		return nil
+	}
 	dst := toRGBA(j.img)
 	drawn, why, err := j.r.Watermark.draw(dst)
 	if err != nil {

@@ -183,20 +183,62 @@ func watermarkKey(w *Watermark) string {
 // draw puts the watermark onto dst. It reports why it did not when the
 // image is too small to carry it.
 func (w *Watermark) draw(dst *image.RGBA) (drawn bool, why string, err error) {
+	mark, r, alpha, why, err := w.layout(dst.Bounds())
+	if mark == nil {
+		return false, why, err
+	}
+	draw.DrawMask(dst, r, mark, mark.Bounds().Min, alpha, image.Point{}, draw.Over)
+	return true, "", nil
+}
+
+// drawPlanes puts the watermark onto a 4:2:0 picture at the origin without
+// turning the rest of it into RGB: only the mark's rectangle (widened to
+// whole chroma samples) goes to RGBA and back, so every other pixel keeps
+// its exact Y, Cb and Cr (a full RGB round trip costs rounding and
+// clipping, and time).
+func (w *Watermark) drawPlanes(m *image.YCbCr) (drawn bool, why string, err error) {
+	b := m.Rect
+	mark, r, alpha, why, err := w.layout(b)
+	if mark == nil {
+		return false, why, err
+	}
+	r2 := image.Rect(r.Min.X&^1, r.Min.Y&^1, min((r.Max.X+1)&^1, b.Max.X), min((r.Max.Y+1)&^1, b.Max.Y))
+	sub := image.NewRGBA(image.Rect(0, 0, r2.Dx(), r2.Dy()))
+	draw.Draw(sub, sub.Rect, m, r2.Min, draw.Src)
+	draw.DrawMask(sub, r.Sub(r2.Min), mark, mark.Bounds().Min, alpha, image.Point{}, draw.Over)
+	for y := r2.Min.Y; y < r2.Max.Y; y += 2 {
+		for x := r2.Min.X; x < r2.Max.X; x += 2 {
+			var cb, cr, n int
+			for yy := y; yy < min(y+2, r2.Max.Y); yy++ {
+				for xx := x; xx < min(x+2, r2.Max.X); xx++ {
+					i := sub.PixOffset(xx-r2.Min.X, yy-r2.Min.Y)
+					yv, u, v := color.RGBToYCbCr(sub.Pix[i], sub.Pix[i+1], sub.Pix[i+2])
+					m.Y[m.YOffset(xx, yy)] = yv
+					cb, cr, n = cb+int(u), cr+int(v), n+1
+				}
+			}
+			ci := m.COffset(x, y)
+			m.Cb[ci], m.Cr[ci] = uint8((cb+n/2)/n), uint8((cr+n/2)/n)
+		}
+	}
+	return true, "", nil
+}
+
+// layout is the mark, where it goes in b and its opacity; a nil mark with
+// why (or err) when it is not drawn.
+func (w *Watermark) layout(b image.Rectangle) (mark image.Image, r image.Rectangle, alpha *image.Uniform, why string, err error) {
 	p := w.prep
 	if p == nil {
 		nw, err := NewWatermark(*w)
 		if err != nil {
-			return false, "", err
+			return nil, r, nil, "", err
 		}
 		w, p = nw, nw.prep
 	}
-	b := dst.Bounds()
 	mw := int(math.Round(w.Scale * float64(b.Dx())))
 	if mw < minWatermarkWidth {
-		return false, fmt.Sprintf("watermark skipped: the image is too small (%dx%d)", b.Dx(), b.Dy()), nil
+		return nil, r, nil, fmt.Sprintf("watermark skipped: the image is too small (%dx%d)", b.Dx(), b.Dy()), nil
 	}
-	var mark image.Image
 	if p.logo != nil {
 		lb := p.logo.Bounds()
 		mh := max(1, int(math.Round(float64(mw)*float64(lb.Dy())/float64(lb.Dx()))))
@@ -204,17 +246,16 @@ func (w *Watermark) draw(dst *image.RGBA) (drawn bool, why string, err error) {
 	} else {
 		mark, err = renderText(p.font, w.Text, mw)
 		if err != nil {
-			return false, "", err
+			return nil, r, nil, "", err
 		}
 	}
 	margin := int(math.Round(w.Margin * float64(min(b.Dx(), b.Dy()))))
-	r := place(b, mark.Bounds().Size(), w.Position, margin)
+	r = place(b, mark.Bounds().Size(), w.Position, margin)
 	if !r.In(b) {
-		return false, fmt.Sprintf("watermark skipped: the image is too small (%dx%d)", b.Dx(), b.Dy()), nil
+		return nil, r, nil, fmt.Sprintf("watermark skipped: the image is too small (%dx%d)", b.Dx(), b.Dy()), nil
 	}
-	alpha := image.NewUniform(color.Alpha{A: uint8(math.Round(w.Opacity * 255))})
-	draw.DrawMask(dst, r, mark, mark.Bounds().Min, alpha, image.Point{}, draw.Over)
-	return true, "", nil
+	alpha = image.NewUniform(color.Alpha{A: uint8(math.Round(w.Opacity * 255))})
+	return mark, r, alpha, "", nil
 }
 
 // place is where a mark of size s goes in b at position pos, margin pixels

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 )
 
 // ErrUnsupported marks a valid-looking JPEG this decoder does not handle.
@@ -35,6 +36,7 @@ type component struct {
 	pred   int32
 	plane  []uint8
 	stride int
+	n      int // output block side for this component: 8/scale
 }
 
 type decoder struct {
@@ -49,7 +51,8 @@ type decoder struct {
 	coefs         [][]int16 // progressive: every block's coefficients, zigzag order
 	adobe         bool
 	transform     uint8
-	n             int // output block side: 8/scale
+	n             int // output block side of luma (and grey): 8/scale
+	cn            int // output block side of chroma
 	br            bitReader
 }
 
@@ -60,8 +63,48 @@ func Decode(data []byte, scale int) (image.Image, error) {
 	if scale != 1 && scale != 2 && scale != 4 && scale != 8 {
 		return nil, fmt.Errorf("jpegx: scale %d is not 1, 2, 4 or 8", scale)
 	}
-	d := &decoder{data: data, n: 8 / scale}
+	d := &decoder{data: data, n: 8 / scale, cn: 8 / scale}
 	return d.decode(scale)
+}
+
+// DecodeSplit decodes a 4:2:0 YCbCr JPEG with its luma at 1/lumaScale and
+// its chroma at 1/chromaScale (each 1, 2, 4 or 8, lumaScale < chromaScale):
+// shrink-on-load for the chroma, which the output subsamples anyway, while
+// the luma keeps enough resolution for a real filter to do the rest of the
+// reduction. Other samplings give ErrUnsupported.
+func DecodeSplit(data []byte, lumaScale, chromaScale int) (*Split, error) {
+	ok := func(s int) bool { return s == 1 || s == 2 || s == 4 || s == 8 }
+	if !ok(lumaScale) || !ok(chromaScale) || lumaScale >= chromaScale {
+		return nil, fmt.Errorf("jpegx: split scales %d/%d", lumaScale, chromaScale)
+	}
+	d := &decoder{data: data, n: 8 / lumaScale, cn: 8 / chromaScale}
+	m, err := d.decode(0)
+	if err != nil {
+		return nil, err
+	}
+	return m.(*Split), nil
+}
+
+// Split is a YCbCr picture whose chroma planes have their own size (see
+// DecodeSplit): Y covers Bounds; Cb and Cr cover the same picture at a
+// lower resolution.
+type Split struct {
+	Y      *image.Gray
+	Cb, Cr *image.Gray
+}
+
+func (m *Split) ColorModel() color.Model { return color.YCbCrModel }
+func (m *Split) Bounds() image.Rectangle { return m.Y.Rect }
+func (m *Split) Opaque() bool            { return true }
+
+func (m *Split) At(x, y int) color.Color {
+	b, c := m.Y.Rect, m.Cb.Rect
+	if !image.Pt(x, y).In(b) {
+		return color.YCbCr{}
+	}
+	cx := c.Min.X + (x-b.Min.X)*c.Dx()/b.Dx()
+	cy := c.Min.Y + (y-b.Min.Y)*c.Dy()/b.Dy()
+	return color.YCbCr{Y: m.Y.GrayAt(x, y).Y, Cb: m.Cb.GrayAt(cx, cy).Y, Cr: m.Cr.GrayAt(cx, cy).Y}
 }
 
 func (d *decoder) decode(scale int) (image.Image, error) {
@@ -194,6 +237,14 @@ func (d *decoder) readSOF() error {
 		if nc == 1 { // a lone component's scan is one block per MCU
 			c.h, c.v = 1, 1
 		}
+		c.n = d.n
+		if i > 0 {
+			c.n = d.cn
+		}
+	}
+	if d.n != d.cn && (nc != 3 || d.comps[0].h != 2 || d.comps[0].v != 2 ||
+		d.comps[1].h != 1 || d.comps[1].v != 1 || d.comps[2].h != 1 || d.comps[2].v != 1) {
+		return fmt.Errorf("%w: split decode needs 4:2:0", ErrUnsupported) // before any entropy decoding
 	}
 	return nil
 }
@@ -298,8 +349,12 @@ func (d *decoder) readSOS() error {
 	return d.decodeScan()
 }
 
-// image wraps the decoded planes, cropped to the scaled picture size.
+// image wraps the decoded planes, cropped to the scaled picture size
+// (scale 0: a Split, luma and chroma at their own scales).
 func (d *decoder) image(scale int) (image.Image, error) {
+	if scale == 0 {
+		return d.split()
+	}
 	w, h := (d.width+scale-1)/scale, (d.height+scale-1)/scale
 	r := image.Rect(0, 0, w, h)
 	y := &d.comps[0]
@@ -331,4 +386,24 @@ func subsampleRatio(h, v int) (image.YCbCrSubsampleRatio, bool) {
 		return image.YCbCrSubsampleRatio410, true
 	}
 	return 0, false
+}
+
+// split wraps a 4:2:0 picture decoded at two block sizes.
+func (d *decoder) split() (image.Image, error) {
+	if len(d.comps) != 3 {
+		return nil, fmt.Errorf("%w: split decode of %d components", ErrUnsupported, len(d.comps))
+	}
+	y, cb, cr := &d.comps[0], &d.comps[1], &d.comps[2]
+	if y.h != 2 || y.v != 2 || cb.h != 1 || cb.v != 1 || cr.h != 1 || cr.v != 1 || cb.stride != cr.stride {
+		return nil, fmt.Errorf("%w: split decode of sampling %dx%d/%dx%d/%dx%d", ErrUnsupported, y.h, y.v, cb.h, cb.v, cr.h, cr.v)
+	}
+	ls, cs := 8/d.n, 8/d.cn
+	w, h := (d.width+ls-1)/ls, (d.height+ls-1)/ls
+	cw, ch := ((d.width+1)/2+cs-1)/cs, ((d.height+1)/2+cs-1)/cs
+	cr2 := image.Rect(0, 0, cw, ch)
+	return &Split{
+		Y:  &image.Gray{Pix: y.plane, Stride: y.stride, Rect: image.Rect(0, 0, w, h)},
+		Cb: &image.Gray{Pix: cb.plane, Stride: cb.stride, Rect: cr2},
+		Cr: &image.Gray{Pix: cr.plane, Stride: cr.stride, Rect: cr2},
+	}, nil
 }

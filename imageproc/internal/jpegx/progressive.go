@@ -313,18 +313,18 @@ func (s *progScan) refine(v *int16, p1, m1 int16) {
 // decoder's block size.
 func (d *decoder) finishProgressive() {
 	g := d.geometry()
-	idct := idctFor(d.n)
-	need := needMask(d.n)
 	var blk [64]int32
 	for ci := range d.comps {
 		c := &d.comps[ci]
+		n := c.n
+		idct, need := idctFor(n), needMask(n)
 		q := d.quant[c.tq]
 		if q == nil {
 			q = new([64]int32) // no table: a blank component rather than a crash
 		}
 		bpl, rows := g.blocksPerLine(c), g.mcusY*c.v
-		c.stride = bpl * d.n
-		c.plane = make([]uint8, c.stride*rows*d.n)
+		c.stride = bpl * n
+		c.plane = make([]uint8, c.stride*rows*n)
 		coefs := d.coefs[ci]
 		for by := 0; by < rows; by++ {
 			for bx := 0; bx < bpl; bx++ {
@@ -338,11 +338,11 @@ func (d *decoder) finishProgressive() {
 						acs = true
 					}
 				}
-				dst := c.plane[by*d.n*c.stride+bx*d.n:]
+				dst := c.plane[by*n*c.stride+bx*n:]
 				if acs {
 					idct(&blk, dst, c.stride)
 				} else {
-					fillDC(blk[0], dst, c.stride, d.n)
+					fillDC(blk[0], dst, c.stride, n)
 				}
 			}
 		}

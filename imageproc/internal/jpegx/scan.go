@@ -14,8 +14,8 @@ func (d *decoder) decodeScan() error {
 	total := 0
 	for i := range d.comps {
 		c := &d.comps[i]
-		c.stride = mcusX * c.h * d.n
-		rows := mcusY * c.v * d.n
+		c.stride = mcusX * c.h * c.n
+		rows := mcusY * c.v * c.n
 		total += c.stride * rows
 		if total > maxSamples {
 			return fmt.Errorf("%w: %dx%d is too large to decode", ErrFormat, d.width, d.height)
@@ -23,12 +23,15 @@ func (d *decoder) decodeScan() error {
 	}
 	for i := range d.comps {
 		c := &d.comps[i]
-		c.plane = make([]uint8, c.stride*mcusY*c.v*d.n)
+		c.plane = make([]uint8, c.stride*mcusY*c.v*c.n)
 	}
 	d.br = bitReader{data: d.data, pos: d.pos}
-	idct := idctFor(d.n)
+	var idcts [4]idctFunc
+	var needs [4]*[64]bool
+	for i := range d.comps {
+		idcts[i], needs[i] = idctFor(d.comps[i].n), needMask(d.comps[i].n)
+	}
 	var blk [64]int32
-	need := needMask(d.n)
 	mcu := 0
 	for my := 0; my < mcusY; my++ {
 		for mx := 0; mx < mcusX; mx++ {
@@ -41,19 +44,20 @@ func (d *decoder) decodeScan() error {
 			for ci := range d.comps {
 				c := &d.comps[ci]
 				q := d.quant[c.tq]
+				idct, need, n := idcts[ci], needs[ci], c.n
 				for by := 0; by < c.v; by++ {
 					for bx := 0; bx < c.h; bx++ {
 						acs, err := d.decodeBlock(c, q, &blk, need)
 						if err != nil {
 							return err
 						}
-						x := (mx*c.h + bx) * d.n
-						y := (my*c.v + by) * d.n
+						x := (mx*c.h + bx) * n
+						y := (my*c.v + by) * n
 						dst := c.plane[y*c.stride+x:]
 						if acs {
 							idct(&blk, dst, c.stride)
 						} else {
-							fillDC(blk[0], dst, c.stride, d.n)
+							fillDC(blk[0], dst, c.stride, n)
 						}
 						blk = [64]int32{}
 					}

@@ -127,7 +127,18 @@ type plane struct {
 
 // resizePlane shrinks src to w x h: a horizontal pass into a temporary
 // plane, then a vertical pass, each split by rows over two goroutines.
+// When both passes run, the temporary plane keeps midBits of fraction
+// (16-bit samples), so only the final result is rounded to 8 bits.
 func resizePlane(src plane, w, h int, f Filter) plane {
+	if w != src.w && h != src.h {
+		tmp := make([]uint16, w*src.h)
+		wx := makeWeights(src.w, w, f)
+		parallel(src.h, func(lo, hi int) { horizontal16(src, tmp, w, wx, lo, hi) })
+		dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
+		wy := makeWeights(src.h, h, f)
+		parallel(h, func(lo, hi int) { vertical16(tmp, w, dst, wy, lo, hi) })
+		return dst
+	}
 	tmp := src
 	if w != src.w {
 		tmp = plane{pix: make([]uint8, w*src.h), stride: w, w: w, h: src.h}
@@ -157,6 +168,85 @@ func horizontal(src, dst plane, wx weights, lo, hi int) {
 				sum += wt[t] * int32(v)
 			}
 			out[x] = clamp8(sum)
+		}
+	}
+}
+
+// midBits is the fraction kept between the two passes.
+const midBits = 6
+
+// horizontal16 is horizontal into 16-bit samples with midBits of fraction.
+func horizontal16(src plane, dst []uint16, w int, wx weights, lo, hi int) {
+	taps := wx.taps
+	const shift, max16 = fracBits - midBits, 255 << midBits
+	for y := lo; y < hi; y++ {
+		in := src.pix[y*src.stride : y*src.stride+src.w]
+		out := dst[y*w : y*w+w]
+		for x := range out {
+			s := wx.start[x]
+			wt := wx.w[x*taps : x*taps+taps : x*taps+taps]
+			win := in[s : s+len(wt) : s+len(wt)]
+			var sum int32
+			t := 0
+			for ; t+4 <= len(wt) && t+4 <= len(win); t += 4 { // unrolled: the 12 MP luma's 13 taps
+				sum += wt[t]*int32(win[t]) + wt[t+1]*int32(win[t+1]) +
+					wt[t+2]*int32(win[t+2]) + wt[t+3]*int32(win[t+3])
+			}
+			for ; t < len(wt) && t < len(win); t++ {
+				sum += wt[t] * int32(win[t])
+			}
+			v := (sum + 1<<(shift-1)) >> shift
+			if uint32(v) > max16 {
+				if v < 0 {
+					v = 0
+				} else {
+					v = max16
+				}
+			}
+			out[x] = uint16(v)
+		}
+	}
+}
+
+// vertical16 is vertical over horizontal16's samples.
+func vertical16(src []uint16, w int, dst plane, wy weights, lo, hi int) {
+	taps := wy.taps
+	acc := make([]int32, dst.w)
+	for y := lo; y < hi; y++ {
+		for x := range acc {
+			acc[x] = 0
+		}
+		s := wy.start[y]
+		t := 0
+		for ; t+2 <= taps; t += 2 { // two rows per sweep: half the acc traffic
+			w0, w1 := wy.w[y*taps+t], wy.w[y*taps+t+1]
+			in0 := src[(s+t)*w : (s+t)*w+dst.w]
+			in1 := src[(s+t+1)*w : (s+t+1)*w+dst.w]
+			a := acc[:len(in0)]
+			in1 = in1[:len(in0)]
+			for x, v := range in0 {
+				a[x] += w0*int32(v) + w1*int32(in1[x])
+			}
+		}
+		for ; t < taps; t++ {
+			wt := wy.w[y*taps+t]
+			in := src[(s+t)*w : (s+t)*w+dst.w]
+			a := acc[:len(in)]
+			for x, v := range in {
+				a[x] += wt * int32(v)
+			}
+		}
+		out := dst.pix[y*dst.stride : y*dst.stride+dst.w]
+		for x, v := range acc {
+			v = (v + 1<<(fracBits+midBits-1)) >> (fracBits + midBits)
+			if uint32(v) > 255 {
+				if v < 0 {
+					v = 0
+				} else {
+					v = 255
+				}
+			}
+			out[x] = uint8(v)
 		}
 	}
 }
