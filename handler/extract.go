@@ -247,12 +247,7 @@ func markdownCode(doc string) [][2]int {
 	fenceLen, fenceStart := 0, 0
 	textStart := 0
 	for ls := 0; ls < len(doc); {
-		le := strings.IndexByte(doc[ls:], '\n')
-		if le < 0 {
-			le = len(doc)
-		} else {
-			le += ls + 1
-		}
+		le := lineEnd(doc, ls)
 		line := doc[ls:le]
 		ind := 0
 		for ind < len(line) && ind < 4 && line[ind] == ' ' {
@@ -587,12 +582,7 @@ func refDefinitions(doc string, code [][2]int, refs map[string]bool) []imageLink
 	var out []imageLink
 	seen := map[string]bool{}
 	for ls := 0; ls < len(doc); {
-		le := strings.IndexByte(doc[ls:], '\n')
-		if le < 0 {
-			le = len(doc)
-		} else {
-			le += ls + 1
-		}
+		le := lineEnd(doc, ls)
 		if l, label, ok := refDefinition(doc, ls, le); ok && !inRanges(code, ls) && refs[label] && !seen[label] {
 			seen[label] = true
 			out = append(out, l)
@@ -738,3 +728,12 @@ func isAlnum(c byte) bool {
 }
 
 func isPunct(c byte) bool { return c > ' ' && c < 0x7f && !isAlnum(c) }
+
+// lineEnd is the index just past the line that starts at ls, its '\n'
+// included (len(doc) for the last line).
+func lineEnd(doc string, ls int) int {
+	if i := strings.IndexByte(doc[ls:], '\n'); i >= 0 {
+		return ls + i + 1
+	}
+	return len(doc)
+}
