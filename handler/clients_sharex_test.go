@@ -39,7 +39,7 @@ func TestShareXUploader(t *testing.T) {
 		for k, v := range sx.Arguments {
 			parts = append(parts, formPart{field: k, data: []byte(v)})
 		}
-		body, ct := clientMultipart(t, parts...)
+		body, ct := multipartBody(t, parts...)
 		headers := []string{"Content-Type: " + ct, "User-Agent: ShareX/16.0"}
 		for k, v := range sx.Headers {
 			headers = append(headers, k+": "+strings.ReplaceAll(v, "YOUR_PICBED_TOKEN", token))

@@ -7,16 +7,13 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"mime/multipart"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"picbed/storage"
 )
 
 // Helpers shared by the client-dialect, gallery, delete-link and page
@@ -33,27 +30,14 @@ type clientEnv struct {
 // and the environment overrides in extra ("" deletes a default).
 func newClientEnv(t *testing.T, extra map[string]string, opts ...Option) *clientEnv {
 	t.Helper()
-	dir := t.TempDir()
-	vars := map[string]string{
+	env := map[string]string{
 		"PICBED_STORAGE":    "local",
-		"PICBED_DATA_DIR":   dir,
 		"PICBED_TOKENS":     clientToken,
 		"PICBED_PUBLIC_URL": "https://img.example.com",
 	}
-	for k, v := range extra {
-		vars[k] = v
-	}
-	cfg, err := LoadConfig(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(New(cfg, store, opts...))
-	t.Cleanup(srv.Close)
-	return &clientEnv{srv: srv, dir: dir}
+	maps.Copy(env, extra)
+	s := startTestServer(t, serverOpts{env: env, opts: opts})
+	return &clientEnv{srv: s.Server, dir: s.dir}
 }
 
 // clientAnswer is one HTTP exchange's result.
@@ -101,36 +85,6 @@ func (e *clientEnv) exists(key string) bool {
 	return err == nil
 }
 
-// formPart is one multipart part: a file when filename is set.
-type formPart struct {
-	field, filename, contentType string
-	data                         []byte
-}
-
-func clientMultipart(t testing.TB, parts ...formPart) (io.Reader, string) {
-	t.Helper()
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for _, p := range parts {
-		h := textproto.MIMEHeader{}
-		cd := `form-data; name="` + p.field + `"`
-		if p.filename != "" {
-			cd += `; filename="` + p.filename + `"`
-		}
-		h.Set("Content-Disposition", cd)
-		if p.contentType != "" {
-			h.Set("Content-Type", p.contentType)
-		}
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(p.data)
-	}
-	mw.Close()
-	return &b, mw.FormDataContentType()
-}
-
 // clientPNG draws a small opaque PNG whose pixels depend on seed, so that
 // different seeds give different keys.
 func clientPNG(t testing.TB, w, h int, seed uint8) []byte {
@@ -148,15 +102,6 @@ func clientPNG(t testing.TB, w, h int, seed uint8) []byte {
 	return b.Bytes()
 }
 
-func clientPhoto(t testing.TB) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/phone.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // path walks a dotted path (as PicGo's jsonPath does) through decoded JSON.
 func walkJSON(v any, dotted string) any {
 	for _, f := range strings.Split(dotted, ".") {
@@ -172,7 +117,7 @@ func walkJSON(v any, dotted string) any {
 // uploadPNG stores a PNG through /upload and returns its key.
 func (e *clientEnv) uploadPNG(t *testing.T, seed uint8) string {
 	t.Helper()
-	body, ct := clientMultipart(t, formPart{field: "file", filename: "p.png", data: clientPNG(t, 16, 12, seed)})
+	body, ct := multipartBody(t, formPart{field: "file", filename: "p.png", data: clientPNG(t, 16, 12, seed)})
 	a := e.do(t, "POST", "/upload", body, "Content-Type: "+ct, "Authorization: Bearer "+clientToken)
 	if a.status != 200 {
 		t.Fatalf("upload: status %d: %s", a.status, a.body)

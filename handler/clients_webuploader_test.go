@@ -35,7 +35,7 @@ func TestPicGoWebUploader(t *testing.T) {
 			for k, v := range customBody {
 				parts = append(parts, formPart{field: k, data: []byte(v)})
 			}
-			body, ct := clientMultipart(t, parts...)
+			body, ct := multipartBody(t, parts...)
 			headers := []string{"Content-Type: " + ct, "User-Agent: PicGo", "contentType: multipart/form-data"}
 			var custom map[string]string
 			if err := json.Unmarshal([]byte(tt.header), &custom); err != nil {
@@ -82,7 +82,7 @@ func TestShortcutRecipes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, ct := clientMultipart(t, formPart{field: "file", filename: "IMG_4242.jpg", contentType: "image/jpeg", data: clientPhoto(t)})
+			body, ct := multipartBody(t, formPart{field: "file", filename: "IMG_4242.jpg", contentType: "image/jpeg", data: fixture(t, "phone.jpg")})
 			a := e.do(t, "POST", "/upload?output="+tt.output, body, "Content-Type: "+ct, "Authorization: Bearer "+clientToken)
 			got := string(a.body)
 			if a.status != 200 || !strings.HasPrefix(got, tt.prefix) || !strings.HasSuffix(got, "\n") || strings.Count(got, "\n") != 1 {

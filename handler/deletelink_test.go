@@ -10,7 +10,7 @@ import (
 // returns its key and delete_url (made relative to the test server).
 func (e *clientEnv) uploadForDeleteURL(t *testing.T, seed uint8) (key, link string) {
 	t.Helper()
-	b, ct := clientMultipart(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 6, 6, seed)})
+	b, ct := multipartBody(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 6, 6, seed)})
 	a := e.do(t, "POST", "/api/1/upload", b, "Content-Type: "+ct, "X-API-Key: "+clientToken)
 	img, _ := a.json(t)["image"].(map[string]any)
 	key, link = str(img["key"]), str(img["delete_url"])
@@ -103,7 +103,7 @@ func TestDeleteLinkSecret(t *testing.T) {
 		t.Errorf("DELETE on the link: status %d: %s", a.status, a.body)
 	}
 
-	b, ct := clientMultipart(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 6, 6, 4)})
+	b, ct := multipartBody(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 6, 6, 4)})
 	a := anonymous.do(t, "POST", "/api/1/upload", b, "Content-Type: "+ct)
 	img, _ := a.json(t)["image"].(map[string]any)
 	if a.status != 200 || img["delete_url"] != nil {

@@ -14,12 +14,12 @@ func TestCheveretoUpload(t *testing.T) {
 	png := clientPNG(t, 30, 20, 7)
 	b64 := base64.StdEncoding.EncodeToString(png)
 	file := func() (string, string) {
-		b, ct := clientMultipart(t, formPart{field: "source", filename: "shot.png", contentType: "image/png", data: png})
+		b, ct := multipartBody(t, formPart{field: "source", filename: "shot.png", contentType: "image/png", data: png})
 		return readAllString(t, b), ct
 	}
 	fb, fct := file()
-	keyField, kct := clientMultipart(t, formPart{field: "key", data: []byte(clientToken)}, formPart{field: "source", filename: "shot.png", data: png})
-	b64Field, bct := clientMultipart(t, formPart{field: "source", data: []byte(b64)}, formPart{field: "format", data: []byte("json")})
+	keyField, kct := multipartBody(t, formPart{field: "key", data: []byte(clientToken)}, formPart{field: "source", filename: "shot.png", data: png})
+	b64Field, bct := multipartBody(t, formPart{field: "source", data: []byte(b64)}, formPart{field: "format", data: []byte("json")})
 	form := url.Values{"key": {clientToken}, "image": {b64}}.Encode()
 	tests := []struct {
 		name    string
@@ -68,7 +68,7 @@ func TestCheveretoUpload(t *testing.T) {
 
 func TestCheveretoText(t *testing.T) {
 	e := newClientEnv(t, nil)
-	b, ct := clientMultipart(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 5, 5, 9)})
+	b, ct := multipartBody(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 5, 5, 9)})
 	a := e.do(t, "POST", "/api/1/upload?format=txt", b, "Content-Type: "+ct, "X-API-Key: "+clientToken)
 	if a.status != 200 || !strings.HasPrefix(string(a.body), "https://img.example.com/img/") || strings.ContainsAny(string(a.body), "{\n") {
 		t.Fatalf("format=txt: status %d, body %q, want the bare URL", a.status, a.body)
@@ -77,7 +77,7 @@ func TestCheveretoText(t *testing.T) {
 
 func TestCheveretoErrors(t *testing.T) {
 	e := newClientEnv(t, nil)
-	b, ct := clientMultipart(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 5, 5, 9)})
+	b, ct := multipartBody(t, formPart{field: "source", filename: "a.png", data: clientPNG(t, 5, 5, 9)})
 	fb := readAllString(t, b)
 	key := "X-API-Key: " + clientToken
 	tests := []struct {

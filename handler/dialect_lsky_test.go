@@ -12,8 +12,8 @@ import (
 
 func TestLskyUpload(t *testing.T) {
 	e := newClientEnv(t, nil)
-	photo := clientPhoto(t)
-	body, ct := clientMultipart(t, formPart{field: "file", filename: "IMG_0001.jpg", contentType: "image/jpeg", data: photo},
+	photo := fixture(t, "phone.jpg")
+	body, ct := multipartBody(t, formPart{field: "file", filename: "IMG_0001.jpg", contentType: "image/jpeg", data: photo},
 		formPart{field: "strategy_id", data: []byte("1")}, formPart{field: "permission", data: []byte("1")})
 	a := e.do(t, "POST", "/api/v1/upload", body, "Content-Type: "+ct, "Authorization: Bearer "+clientToken, "Accept: application/json")
 	if a.status != 200 {
@@ -79,7 +79,7 @@ func TestLskyAuth(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, ct := clientMultipart(t, formPart{field: "file", filename: "a.png", data: clientPNG(t, 4, 4, uint8(60+i))})
+			body, ct := multipartBody(t, formPart{field: "file", filename: "a.png", data: clientPNG(t, 4, 4, uint8(60+i))})
 			a := e.do(t, "POST", "/api/v1/upload", body, "Content-Type: "+ct, tt.header)
 			if a.status != tt.want {
 				t.Fatalf("status = %d, want %d: %s", a.status, tt.want, a.body)
@@ -93,10 +93,10 @@ func TestLskyAuth(t *testing.T) {
 
 func TestLskyErrors(t *testing.T) {
 	e := newClientEnv(t, nil)
-	one, ct1 := clientMultipart(t, formPart{field: "file", filename: "a.png", data: clientPNG(t, 4, 4, 1)})
-	two, ct2 := clientMultipart(t, formPart{field: "file", filename: "a.png", data: clientPNG(t, 4, 4, 1)}, formPart{field: "file", filename: "b.png", data: clientPNG(t, 4, 4, 2)})
-	txt, ct3 := clientMultipart(t, formPart{field: "file", filename: "a.txt", data: []byte("hello")})
-	none, ct4 := clientMultipart(t, formPart{field: "strategy_id", data: []byte("1")})
+	one, ct1 := multipartBody(t, formPart{field: "file", filename: "a.png", data: clientPNG(t, 4, 4, 1)})
+	two, ct2 := multipartBody(t, formPart{field: "file", filename: "a.png", data: clientPNG(t, 4, 4, 1)}, formPart{field: "file", filename: "b.png", data: clientPNG(t, 4, 4, 2)})
+	txt, ct3 := multipartBody(t, formPart{field: "file", filename: "a.txt", data: []byte("hello")})
+	none, ct4 := multipartBody(t, formPart{field: "strategy_id", data: []byte("1")})
 	auth := "Authorization: Bearer " + clientToken
 	tests := []struct {
 		name    string

@@ -16,13 +16,13 @@ func TestPicgoUploadShapes(t *testing.T) {
 	}{
 		{"list field, two files", []formPart{
 			{field: "list", filename: "1732666000000.png", contentType: "image/png", data: clientPNG(t, 8, 8, 1)},
-			{field: "list", filename: "/home/me/vault/photo.jpg", contentType: "image/jpeg", data: clientPhoto(t)}}, 2},
+			{field: "list", filename: "/home/me/vault/photo.jpg", contentType: "image/jpeg", data: fixture(t, "phone.jpg")}}, 2},
 		{"files field", []formPart{{field: "files", filename: "a.png", data: clientPNG(t, 8, 8, 2)}}, 1},
 		{"any field name", []formPart{{field: "whatever", filename: "b.png", data: clientPNG(t, 8, 8, 3)}}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, ct := clientMultipart(t, tt.parts...)
+			body, ct := multipartBody(t, tt.parts...)
 			a := e.do(t, "POST", "/picgo/upload?secret="+clientToken, body, "Content-Type: "+ct)
 			if a.status != 200 {
 				t.Fatalf("status = %d: %s", a.status, a.body)
@@ -77,7 +77,7 @@ func TestPicgoAuth(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, ct := clientMultipart(t, formPart{field: "list", filename: "x.png", data: clientPNG(t, 6, 6, uint8(40+i))})
+			body, ct := multipartBody(t, formPart{field: "list", filename: "x.png", data: clientPNG(t, 6, 6, uint8(40+i))})
 			a := e.do(t, "POST", "/picgo/upload"+tt.query, body, append(tt.headers, "Content-Type: "+ct)...)
 			m := a.json(t)
 			if a.status != 200 {
@@ -101,8 +101,8 @@ func TestPicgoAuth(t *testing.T) {
 func TestPicgoErrors(t *testing.T) {
 	e := newClientEnv(t, nil)
 	auth := "X-PicGo-Secret: " + clientToken
-	notImage, ct1 := clientMultipart(t, formPart{field: "list", filename: "notes.txt", data: []byte("just text, not an image")})
-	empty, ct2 := clientMultipart(t, formPart{field: "other", data: []byte("no file")})
+	notImage, ct1 := multipartBody(t, formPart{field: "list", filename: "notes.txt", data: []byte("just text, not an image")})
+	empty, ct2 := multipartBody(t, formPart{field: "other", data: []byte("no file")})
 	tests := []struct {
 		name       string
 		body       string
@@ -141,7 +141,7 @@ func TestPicgoErrors(t *testing.T) {
 // JSON form) through the SSRF-safe fetcher.
 func TestPicgoJSONList(t *testing.T) {
 	e := newClientEnv(t, nil, WithFetchOptions(fetch.Options{AllowLoopback: true}))
-	origin := imageOrigin(t, map[string][]byte{"a.png": clientPNG(t, 10, 10, 5), "photo.jpg": clientPhoto(t)})
+	origin := imageOrigin(t, map[string][]byte{"a.png": clientPNG(t, 10, 10, 5), "photo.jpg": fixture(t, "phone.jpg")})
 	body := `{"list": ["` + origin.URL + `/a.png", "` + origin.URL + `/photo.jpg"]}`
 	a := e.do(t, "POST", "/picgo/upload?key="+clientToken, strings.NewReader(body), "Content-Type: application/json")
 	m := a.json(t)

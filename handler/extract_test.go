@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,10 +207,7 @@ func checkSpans(t *testing.T, doc string, links []imageLink) {
 }
 
 func FuzzExtract(f *testing.F) {
-	post, err := os.ReadFile("../testdata/post.md")
-	if err != nil {
-		f.Fatal(err)
-	}
+	post := fixture(f, "post.md")
 	f.Add(string(post))
 	for _, s := range []string{
 		`![a](https://x.test/a.png "t")`, `![a](<u>)`, "![a][b]\n[b]: u", `<img src="a" srcset="b 1x, c 2x">`,
@@ -237,10 +233,7 @@ func FuzzExtract(f *testing.F) {
 // BenchmarkExtractPost measures extraction over testdata/post.md repeated
 // to about 1 MiB, the size of a very long post.
 func BenchmarkExtractPost(b *testing.B) {
-	post, err := os.ReadFile("../testdata/post.md")
-	if err != nil {
-		b.Fatal(err)
-	}
+	post := fixture(b, "post.md")
 	doc := strings.Repeat(string(post), (1<<20)/len(post))
 	b.SetBytes(int64(len(doc)))
 	for b.Loop() {

@@ -52,6 +52,14 @@ var fixedClock = WithClock(func() time.Time { return time.Date(2026, 11, 27, 1, 
 
 func newTestServer(t *testing.T, so serverOpts) *testServer {
 	t.Helper()
+	so.opts = append([]Option{fixedClock, WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil)))}, so.opts...)
+	return startTestServer(t, so)
+}
+
+// startTestServer is newTestServer without the fixed clock and the
+// silent logger: so.opts are all the options.
+func startTestServer(t *testing.T, so serverOpts) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := storage.NewLocal(dir)
 	if err != nil {
@@ -74,8 +82,7 @@ func newTestServer(t *testing.T, so serverOpts) *testServer {
 	if so.wrap != nil {
 		st = so.wrap(store)
 	}
-	opts := append([]Option{fixedClock, WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil)))}, so.opts...)
-	h := New(cfg, st, opts...)
+	h := New(cfg, st, so.opts...)
 	ts.Config.Handler = h
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -197,32 +204,35 @@ func writeChunk(b *bytes.Buffer, typ string, data []byte) {
 	binary.Write(b, binary.BigEndian, crc.Sum32())
 }
 
-// filePart is one file of a multipart body.
-type filePart struct {
-	field, name string
-	data        []byte
+// formPart is one multipart part: a file when filename is set.
+type formPart struct {
+	field, filename, contentType string
+	data                         []byte
 }
 
-// multipartBody builds a multipart/form-data body with files and fields.
-func multipartBody(t testing.TB, parts []filePart, fields map[string]string) (io.Reader, string) {
+// multipartBody builds a multipart/form-data body of parts, in order.
+func multipartBody(t testing.TB, parts ...formPart) (io.Reader, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
 	for _, p := range parts {
-		hdr := textproto.MIMEHeader{}
-		hdr.Set("Content-Disposition", `form-data; name="`+p.field+`"; filename="`+p.name+`"`)
-		hdr.Set("Content-Type", "application/octet-stream")
-		w, err := mw.CreatePart(hdr)
+		h := textproto.MIMEHeader{}
+		cd := `form-data; name="` + p.field + `"`
+		if p.filename != "" {
+			cd += `; filename="` + p.filename + `"`
+		}
+		h.Set("Content-Disposition", cd)
+		if p.contentType != "" {
+			h.Set("Content-Type", p.contentType)
+		}
+		w, err := mw.CreatePart(h)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w.Write(p.data)
 	}
 	mw.Close()
-	return &buf, mw.FormDataContentType()
+	return &b, mw.FormDataContentType()
 }
 
 // errorBody decodes the one JSON error shape, failing when it is not that.

@@ -34,7 +34,7 @@ func TestGalleryOverOSS(t *testing.T) {
 	t.Cleanup(srv.Close)
 	e := &clientEnv{srv: srv}
 	keys := []string{e.uploadPNG(t, 1), e.uploadPNG(t, 2)}
-	fake.Seed("blog", "inbox/raw.jpg", osstest.Object{Data: clientPhoto(t), ContentType: "image/jpeg"})
+	fake.Seed("blog", "inbox/raw.jpg", osstest.Object{Data: fixture(t, "phone.jpg"), ContentType: "image/jpeg"})
 	auth := "Authorization: Bearer " + clientToken
 
 	a := e.do(t, "GET", "/api/images", nil, auth)

@@ -38,7 +38,7 @@ func (e *rhEnv) rehost(t *testing.T, query string, body map[string]any) (int, ma
 func TestRehostPost(t *testing.T) {
 	e := newRhEnv(t, nil)
 	o := e.origin.URL
-	post := strings.ReplaceAll(string(rhFixture(t, "post.md")), "https://images.example.com", o)
+	post := strings.ReplaceAll(string(fixture(t, "post.md")), "https://images.example.com", o)
 	status, m := e.rehost(t, "", map[string]any{"markdown": post})
 	if status != 200 {
 		t.Fatalf("status %d: %v", status, m)

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -35,37 +35,18 @@ type rhEnv struct {
 	maxIn    int
 }
 
-func rhFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func newRhEnv(t *testing.T, extra map[string]string, opts ...Option) *rhEnv {
 	t.Helper()
-	dir := t.TempDir()
-	vars := map[string]string{
-		"PICBED_DATA_DIR":       dir,
+	env := map[string]string{
 		"PICBED_TOKENS":         rhToken,
 		"PICBED_PUBLIC_URL":     rhPublic,
 		"PICBED_WEBHOOK_SECRET": rhSecret,
 	}
-	for k, v := range extra {
-		vars[k] = v
-	}
-	cfg, err := LoadConfig(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &rhEnv{store: store, hits: map[string]int{}}
-	phone, logo, portrait := rhFixture(t, "phone.jpg"), rhFixture(t, "logo.png"), rhFixture(t, "portrait6.jpg")
+	maps.Copy(env, extra)
+	opts = append([]Option{WithFetchOptions(fetch.Options{AllowLoopback: true, Timeout: 10 * time.Second})}, opts...)
+	s := startTestServer(t, serverOpts{env: env, opts: opts})
+	e := &rhEnv{h: s.h, store: s.store, hits: map[string]int{}}
+	phone, logo, portrait := fixture(t, "phone.jpg"), fixture(t, "logo.png"), fixture(t, "portrait6.jpg")
 	serve := func(ct string, b []byte) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", ct)
@@ -105,8 +86,6 @@ func newRhEnv(t *testing.T, extra map[string]string, opts ...Option) *rhEnv {
 		mux.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.origin.Close)
-	opts = append([]Option{WithFetchOptions(fetch.Options{AllowLoopback: true, Timeout: 10 * time.Second})}, opts...)
-	e.h = New(cfg, store, opts...)
 	return e
 }
 

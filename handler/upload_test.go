@@ -70,15 +70,15 @@ func TestUploadInputForms(t *testing.T) {
 		want []want // several -> {"files": [...]}
 	}{
 		{"multipart one file", func(s *testServer) *http.Request {
-			body, ct := multipartBody(t, []filePart{{"file", "phone.jpg", phone}}, nil)
+			body, ct := multipartBody(t, formPart{field: "file", filename: "phone.jpg", data: phone})
 			return s.newRequest(t, "POST", "/upload", body, ct)
 		}, []want{{"jpeg", 1600, 1200}}},
 		{"multipart several files, any field names", func(s *testServer) *http.Request {
-			body, ct := multipartBody(t, []filePart{{"file", "phone.jpg", phone}, {"image", "logo.png", logo}, {"files[]", "a.gif", gif}}, nil)
+			body, ct := multipartBody(t, formPart{field: "file", filename: "phone.jpg", data: phone}, formPart{field: "image", filename: "logo.png", data: logo}, formPart{field: "files[]", filename: "a.gif", data: gif})
 			return s.newRequest(t, "POST", "/upload", body, ct)
 		}, []want{{"jpeg", 1600, 1200}, {"png", 288, 94}, {"gif", 0, 0}}},
 		{"multipart with option fields", func(s *testServer) *http.Request {
-			body, ct := multipartBody(t, []filePart{{"file", "logo.png", logo}}, map[string]string{"output": "json", "name": "my logo"})
+			body, ct := multipartBody(t, formPart{field: "output", data: []byte("json")}, formPart{field: "name", data: []byte("my logo")}, formPart{field: "file", filename: "logo.png", data: logo})
 			return s.newRequest(t, "POST", "/upload", body, ct)
 		}, []want{{"png", 288, 94}}},
 		{"raw image/jpeg", func(s *testServer) *http.Request {
@@ -177,7 +177,7 @@ func TestUploadOutputForms(t *testing.T) {
 		})
 	}
 	t.Run("text, several files", func(t *testing.T) {
-		body, ct := multipartBody(t, []filePart{{"a", "a.png", logo}, {"b", "b.gif", fixture(t, "animated.gif")}}, nil)
+		body, ct := multipartBody(t, formPart{field: "a", filename: "a.png", data: logo}, formPart{field: "b", filename: "b.gif", data: fixture(t, "animated.gif")})
 		resp, got := s.send(t, s.newRequest(t, "POST", "/upload?output=text", body, ct))
 		lines := strings.Split(strings.TrimSpace(string(got)), "\n")
 		if resp.StatusCode != 200 || len(lines) != 2 || lines[0] != u.URL {
@@ -242,7 +242,7 @@ func TestUploadRefusals(t *testing.T) {
 			return s.newRequest(t, "POST", "/upload", bytes.NewReader(svg), "image/svg+xml")
 		}, 415, "", ""},
 		{"SVG multipart as .png", func(s *testServer) *http.Request {
-			body, ct := multipartBody(t, []filePart{{"file", "cat.png", svg}}, nil)
+			body, ct := multipartBody(t, formPart{field: "file", filename: "cat.png", data: svg})
 			return s.newRequest(t, "POST", "/upload", body, ct)
 		}, 415, "unsupported_format", "SVG"},
 		{"truncated JPEG header", func(s *testServer) *http.Request {
@@ -296,7 +296,7 @@ func TestUploadRefusals(t *testing.T) {
 			return s.newRequest(t, "POST", "/upload", strings.NewReader(`{"img":"abc"}`), "application/json")
 		}, 400, "bad_json", ""},
 		{"one bad file fails the batch", func(s *testServer) *http.Request {
-			body, ct := multipartBody(t, []filePart{{"a", "ok.png", tinyPNG(t, 3, 3)}, {"b", "bad.png", svg}}, nil)
+			body, ct := multipartBody(t, formPart{field: "a", filename: "ok.png", data: tinyPNG(t, 3, 3)}, formPart{field: "b", filename: "bad.png", data: svg})
 			return s.newRequest(t, "POST", "/upload", body, ct)
 		}, 415, "unsupported_format", "bad.png"},
 	}
@@ -369,7 +369,7 @@ func TestUploadNamesCannotEscape(t *testing.T) {
 	}
 	t.Run("multipart file name", func(t *testing.T) {
 		s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_KEY_TEMPLATE": "up/{name}/{hash:8}.{ext}"}})
-		body, ct := multipartBody(t, []filePart{{"file", "../../../etc/passwd.png", logo}}, nil)
+		body, ct := multipartBody(t, formPart{field: "file", filename: "../../../etc/passwd.png", data: logo})
 		resp, b := s.send(t, s.newRequest(t, "POST", "/upload", body, ct))
 		if resp.StatusCode != 200 {
 			t.Fatalf("status = %d %s", resp.StatusCode, b)
@@ -392,7 +392,7 @@ func TestUploadDedupe(t *testing.T) {
 	for i, want := range []bool{false, true, true} {
 		var req *http.Request
 		if i == 2 { // another input form, same bytes
-			body, ct := multipartBody(t, []filePart{{"file", "other-name.jpg", phone}}, nil)
+			body, ct := multipartBody(t, formPart{field: "file", filename: "other-name.jpg", data: phone})
 			req = s.newRequest(t, "POST", "/upload", body, ct)
 		} else {
 			req = s.newRequest(t, "POST", "/upload", bytes.NewReader(phone), "image/jpeg")
@@ -459,18 +459,6 @@ func TestServeFiles(t *testing.T) {
 	})
 }
 
-// sentCounter counts what the client actually sent.
-type sentCounter struct {
-	r io.Reader
-	n int
-}
-
-func (c *sentCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
-}
-
 // TestDeclaredOversizeNotRead: a body declaring more than the cap is
 // refused before any of it is read, so a client using Expect:
 // 100-continue never sends it.
@@ -478,7 +466,7 @@ func TestDeclaredOversizeNotRead(t *testing.T) {
 	s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_MAX_BYTES": "65536"}})
 	for _, ct := range []string{"image/jpeg", "application/json", "multipart/form-data; boundary=x"} {
 		t.Run(ct, func(t *testing.T) {
-			body := &sentCounter{r: bytes.NewReader(make([]byte, 8<<20))}
+			body := &countingReader{r: bytes.NewReader(make([]byte, 8<<20))}
 			req := s.newRequest(t, "POST", "/upload", body, ct)
 			req.ContentLength = 8 << 20
 			req.Header.Set("Expect", "100-continue")

@@ -158,7 +158,7 @@ func TestWebhookNoSecret(t *testing.T) {
 func TestWebhookGhost(t *testing.T) {
 	e := newRhEnv(t, nil, WithClock(func() time.Time { return rhNow }))
 	o := e.origin.URL
-	body := strings.ReplaceAll(string(rhFixture(t, "webhooks/ghost-post-published.json")), "https://images.example.com", o)
+	body := strings.ReplaceAll(string(fixture(t, "webhooks/ghost-post-published.json")), "https://images.example.com", o)
 	rec, m := e.do(t, "POST", "/webhook", "application/json", strings.NewReader(body),
 		"X-Ghost-Signature", ghostSig(rhSecret, body, rhNow.Add(-30*time.Second)))
 	if rec.Code != 200 {
