@@ -19,6 +19,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "picbed: invalid configuration:\n%v\n", err)
 		os.Exit(2)
 	}
+	handler.SetMemoryLimit(cfg)
 	switch {
 	case cfg.OnFC:
 		err = runFC(cfg)

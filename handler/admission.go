@@ -246,9 +246,10 @@ func storageError(err error) error {
 		Message: "the storage failed; retry the upload (it is safe: the same image gets the same link)", Err: err}
 }
 
-// tuneGC tells the garbage collector the instance's memory, so the heap is
-// collected before it outgrows the instance (GOMEMLIMIT, when set, wins).
-func tuneGC(c Config) {
+// SetMemoryLimit tells the garbage collector the instance's memory, so the
+// heap is collected before it outgrows the instance (GOMEMLIMIT, when set,
+// wins). It changes the whole process, so main calls it once, not New.
+func SetMemoryLimit(c Config) {
 	if os.Getenv("GOMEMLIMIT") == "" && c.MemoryMB > 0 {
 		debug.SetMemoryLimit(int64(c.MemoryMB) << 20 * 9 / 10)
 	}

@@ -69,7 +69,6 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 func New(cfg Config, store Store, opts ...Option) *Handler {
 	h := &Handler{cfg: cfg, store: store, now: time.Now, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
 	h.admit = newAdmission(cfg.MemoryBudget())
-	tuneGC(cfg)
 	for _, t := range cfg.Tokens {
 		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
 	}
