@@ -41,7 +41,7 @@ deploy: build
 ## process: store local files with the upload recipe, printing links (make process FILES='a.jpg b.png')
 process:
 	@test -n "$(FILES)" || { echo "usage: make process FILES='photo.jpg other.png'"; exit 2; }
-	$(GO) run -ldflags "$(LDFLAGS)" ./function process $(FILES)
+	$(GO) run -tags $(TAGS) -ldflags "$(LDFLAGS)" ./function process $(FILES)
 
 ## bench: the pipeline benchmarks over the real photo set (made once by
 ## scripts/make-photos.sh into bench/photos), then a summary table

@@ -92,7 +92,7 @@ func (d *door) dispatch(ctx context.Context, payload json.RawMessage) (any, erro
 		return nil, fmt.Errorf("picbed expects a JSON event (HTTP trigger or OSS trigger); got %d bytes that are not a JSON object: %v", len(payload), err)
 	}
 	switch {
-	case len(p.Events) > 0 && allOSS(p.Events):
+	case len(p.Events) > 0 && p.allOSS():
 		var ev events.OssEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("malformed OSS event: %v", err)
@@ -108,10 +108,8 @@ func (d *door) dispatch(ctx context.Context, payload json.RawMessage) (any, erro
 	return nil, fmt.Errorf("picbed handles HTTP trigger events (rawPath, requestContext.http) and OSS events (events[].eventSource = acs:oss); got %s", describe(payload, p))
 }
 
-func allOSS(evs []struct {
-	EventSource string `json:"eventSource"`
-}) bool {
-	for _, e := range evs {
+func (p probe) allOSS() bool {
+	for _, e := range p.Events {
 		if e.EventSource != "acs:oss" {
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"picbed/imageproc"
 	"picbed/storage"
 	"picbed/storage/osstest"
+	"picbed/tools/localserver"
 )
 
 // The tests here build the real binary and run it the way FC does: with
@@ -160,24 +162,7 @@ func (rt *fakeRuntime) invokeWithin(t *testing.T, payload []byte, d time.Duratio
 type fcEnv struct {
 	rt  *fakeRuntime
 	oss *osstest.Server
-	out *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out *localserver.SyncBuffer
 }
 
 // baseEnv is the environment s.yaml would set, pointed at the fakes.
@@ -193,15 +178,11 @@ func baseEnv(rt *fakeRuntime, oss *osstest.Server) map[string]string {
 	}
 }
 
-// startFC runs the binary as FC would; extra overrides baseEnv ("" unsets).
-func startFC(t *testing.T, extra map[string]string) *fcEnv {
-	t.Helper()
-	e := &fcEnv{rt: newFakeRuntime(t), oss: osstest.New(fcCred, testBucket), out: &syncBuffer{}}
-	t.Cleanup(e.oss.Close)
-	env := baseEnv(e.rt, e.oss)
-	for k, v := range extra {
-		env[k] = v
-	}
+// fcCommand is the binary with the environment FC would give it: baseEnv,
+// overridden by extra ("" unsets).
+func fcCommand(t *testing.T, rt *fakeRuntime, oss *osstest.Server, extra map[string]string) *exec.Cmd {
+	env := baseEnv(rt, oss)
+	maps.Copy(env, extra)
 	cmd := exec.Command(binPath)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
@@ -209,6 +190,15 @@ func startFC(t *testing.T, extra map[string]string) *fcEnv {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
+	return cmd
+}
+
+// startFC runs the binary as FC would; extra overrides baseEnv ("" unsets).
+func startFC(t *testing.T, extra map[string]string) *fcEnv {
+	t.Helper()
+	e := &fcEnv{rt: newFakeRuntime(t), oss: osstest.New(fcCred, testBucket), out: &localserver.SyncBuffer{}}
+	t.Cleanup(e.oss.Close)
+	cmd := fcCommand(t, e.rt, e.oss, extra)
 	cmd.Stdout, cmd.Stderr = e.out, e.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -625,20 +615,9 @@ func TestFCRefusesLoopingConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := newFakeRuntime(t)
 			oss := osstest.New(fcCred, testBucket)
 			defer oss.Close()
-			env := baseEnv(rt, oss)
-			for k, v := range tc.env {
-				env[k] = v
-			}
-			cmd := exec.Command(binPath)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-			for k, v := range env {
-				if v != "" {
-					cmd.Env = append(cmd.Env, k+"="+v)
-				}
-			}
+			cmd := fcCommand(t, newFakeRuntime(t), oss, tc.env)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			done := make(chan struct{})

@@ -26,21 +26,12 @@ func runLocal(cfg handler.Config, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	local, err := storage.NewLocal(cfg.DataDir)
+	store, where, err := newStore(cfg)
 	if err != nil {
 		return err
 	}
-	var store handler.Store = local
-	where := local.Root()
-	if cfg.Storage == "oss" {
-		// PICBED_STORAGE=oss outside FC: the ALIBABA_CLOUD_* credentials.
-		if store, err = newOSSStore(cfg); err != nil {
-			return err
-		}
-		where = "oss://" + cfg.OSSBucket + " at " + cfg.OSSEndpoint
-	}
 	if len(cfg.Tokens) == 0 && !cfg.AllowAnonymous {
-		tok, err := localToken(local.Root())
+		tok, err := localToken(cfg.DataDir)
 		if err != nil {
 			return err
 		}
@@ -80,9 +71,30 @@ func runLocal(cfg handler.Config, args []string) error {
 	return srv.Shutdown(sctx)
 }
 
+// newStore is the store cfg names: the OSS bucket (PICBED_STORAGE=oss;
+// outside FC with the ALIBABA_CLOUD_* credentials) or the data directory.
+// where names it for the operator.
+func newStore(cfg handler.Config) (store handler.Store, where string, err error) {
+	if cfg.Storage == "oss" {
+		oss, err := newOSSStore(cfg)
+		if err != nil {
+			return nil, "", err
+		}
+		return oss, "oss://" + cfg.OSSBucket + " at " + cfg.OSSEndpoint, nil
+	}
+	local, err := storage.NewLocal(cfg.DataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	return local, local.Root(), nil
+}
+
 // localToken returns the token kept in the data directory, generating it on
 // the first start, so clients configured once keep working after restarts.
 func localToken(root string) (string, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
 	p := filepath.Join(root, ".picbed-token")
 	if b, err := os.ReadFile(p); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
 		return strings.TrimSpace(string(b)), nil

@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"picbed/handler"
-	"picbed/storage"
 )
 
 // runProcess is `main process <file>...`: each local file goes through the
@@ -22,13 +21,7 @@ func runProcess(cfg handler.Config, files []string) error {
 	if len(files) == 0 {
 		return errors.New("usage: main process <file>... (or make process FILES='a.jpg b.png')")
 	}
-	var store handler.Store
-	var err error
-	if cfg.Storage == "oss" {
-		store, err = newOSSStore(cfg)
-	} else {
-		store, err = storage.NewLocal(cfg.DataDir)
-	}
+	store, _, err := newStore(cfg)
 	if err != nil {
 		return err
 	}

@@ -50,12 +50,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin, err := localserver.Build(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := localserver.Start(bin, dir)
+	srv, err := localserver.Start(binPath, t.TempDir()) // TestMain's build
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,6 +241,11 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 					}
 				}
 			}
+			for r, want := range allowed {
+				if _, ok := got[r]; !ok {
+					t.Errorf("policy grants nothing on %s; picbed needs %v there", r, want)
+				}
+			}
 			for r, acts := range got {
 				want, ok := allowed[r]
 				if tc.inboxDelete && r == obj(inbox) {
@@ -265,6 +270,9 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 
 	t.Run("bucket-policy.json", func(t *testing.T) {
 		p := readPolicy(t, "bucket-policy.json")
+		if len(p.Statement) == 0 {
+			t.Errorf("bucket policy has no statement; public reads of %s* are wanted", pub)
+		}
 		for _, st := range p.Statement {
 			if !slices.Equal(st.Action, []string{"oss:GetObject"}) || !slices.Equal(st.Resource, []string{obj(pub)}) {
 				t.Errorf("bucket policy allows %v on %v; only public reads of %s* are wanted", st.Action, st.Resource, pub)

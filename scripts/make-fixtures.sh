@@ -10,12 +10,13 @@ IM=/usr/bin/convert   # the real ImageMagick (a stand-in may shadow 'convert' in
 command -v exiftool >/dev/null && [ -x $IM ] || apt-get install -y --no-install-recommends libimage-exiftool-perl imagemagick
 mkdir -p "$WORK"
 cd "$WORK"
-for p in lomiri-wallpapers-16.04 desktop-base; do
+for p in lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 desktop-base; do
   ls ${p}_*.deb >/dev/null 2>&1 || apt-get download "$p"
   [ -d "ex/$p" ] || { mkdir -p "ex/$p"; dpkg-deb -x ${p}_*.deb "ex/$p"; }
 done
 cd - >/dev/null
 L16=$WORK/ex/lomiri-wallpapers-16.04/usr/share/backgrounds
+L20=$WORK/ex/lomiri-wallpapers-20.04/usr/share/backgrounds
 LOGO=$WORK/ex/desktop-base/usr/share/desktop-base/debian-logos/logo-text-version-256.png
 
 phone_exif() { # file orientation
@@ -37,18 +38,12 @@ $IM "$LOGO" -filter Lanczos -resize 288x PNG32:$OUT/logo.png
 # animated.gif: three frames cut from a photo.
 $IM "$L16/Dragonfly_by_Bolly.jpg" -resize 160x120^ -gravity center -extent 160x120 \
     \( +clone -rotate 90 -resize 160x120! \) \( +clone -flop \) -set delay 20 -loop 0 -colors 64 $OUT/animated.gif
-ls -l $OUT
 
 # --- imageproc fixtures (issue 3) ---------------------------------------
 # Also needs: libheif-examples (heif-enc), libavif-bin (avifenc), webp (cwebp, gif2webp, webpmux).
 for t in heif-enc:libheif-examples avifenc:libavif-bin cwebp:webp; do
   command -v ${t%%:*} >/dev/null || apt-get install -y --no-install-recommends ${t#*:}
 done
-for p in lomiri-wallpapers-20.04; do
-  (cd "$WORK" && { ls ${p}_*.deb >/dev/null 2>&1 || apt-get download "$p"; } &&
-    { [ -d "ex/$p" ] || { mkdir -p "ex/$p"; dpkg-deb -x ${p}_*.deb "ex/$p"; }; })
-done
-L20=$WORK/ex/lomiri-wallpapers-20.04/usr/share/backgrounds
 T=$WORK/tmp; mkdir -p $T
 # orientation_N.jpg: a 96x64 upright picture (photo + red block in the top-left
 # corner) stored with the inverse of transform N and EXIF Orientation N, so

@@ -50,8 +50,8 @@ func (l *Local) Root() string { return l.root }
 
 // paths are the object's and its sidecar's names relative to the root.
 func (l *Local) paths(key string) (data, meta string, err error) {
-	if err := CheckKey(key); err != nil {
-		return "", "", &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	if err := checkKey(key); err != nil {
+		return "", "", err
 	}
 	return key, metaDir + "/" + key + ".json", nil
 }

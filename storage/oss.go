@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -60,9 +59,8 @@ type OSS struct {
 	client *http.Client
 
 	mu       sync.Mutex
-	lastKey  [32]byte // sha256 of the credential triple of lastBkt
+	lastCred Credentials // what lastBkt is signed with
 	lastBkt  *oss.Bucket
-	lastInit bool
 }
 
 // NewOSS checks cfg and returns the store. It does not contact OSS: the
@@ -113,22 +111,15 @@ func (s *OSS) Bucket() string { return s.cfg.Bucket }
 // cheap anyway because the HTTP client is shared.
 func (s *OSS) bucket(ctx context.Context) (*oss.Bucket, error) {
 	cr, err := s.cfg.Credentials(ctx)
+	if err == nil && (cr.AccessKeyID == "" || cr.AccessKeySecret == "") {
+		err = errors.New("empty access key id or secret")
+	}
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "no OSS credentials: on Function Compute give the function a role (s.yaml role); elsewhere set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET", Err: err}
 	}
-	if cr.AccessKeyID == "" || cr.AccessKeySecret == "" {
-		return nil, &Error{Status: http.StatusBadGateway, Message: "no OSS credentials: on Function Compute give the function a role (s.yaml role); elsewhere set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET"}
-	}
-	h := sha256.New()
-	for _, p := range []string{cr.AccessKeyID, cr.AccessKeySecret, cr.SecurityToken} {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	var k [32]byte
-	copy(k[:], h.Sum(nil))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.lastInit && s.lastKey == k {
+	if s.lastBkt != nil && s.lastCred == cr {
 		return s.lastBkt, nil
 	}
 	opts := []oss.ClientOption{oss.HTTPClient(s.client), oss.UserAgent("picbed")}
@@ -143,7 +134,7 @@ func (s *OSS) bucket(ctx context.Context) (*oss.Bucket, error) {
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "PICBED_OSS_BUCKET is not a valid bucket name", Err: err}
 	}
-	s.lastKey, s.lastBkt, s.lastInit = k, b, true
+	s.lastCred, s.lastBkt = cr, b
 	return b, nil
 }
 
@@ -152,22 +143,23 @@ func (s *OSS) bucket(ctx context.Context) (*oss.Bucket, error) {
 // metadata as x-oss-meta-* headers. The SDK also compares the CRC64 OSS
 // computed with its own.
 func (s *OSS) Put(ctx context.Context, key string, data []byte, o PutOptions) error {
-	if err := CheckKey(key); err != nil {
-		return &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	if err := checkKey(key); err != nil {
+		return err
 	}
 	b, err := s.bucket(ctx)
 	if err != nil {
 		return err
 	}
+	ct := o.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
 	sum := md5.Sum(data)
 	opts := []oss.Option{
 		oss.WithContext(ctx),
-		oss.ContentType(o.ContentType),
+		oss.ContentType(ct),
 		oss.CacheControl(CacheControl),
 		oss.ContentMD5(base64.StdEncoding.EncodeToString(sum[:])),
-	}
-	if o.ContentType == "" {
-		opts[1] = oss.ContentType("application/octet-stream")
 	}
 	names := make([]string, 0, len(o.Meta))
 	for k := range o.Meta {
@@ -186,8 +178,8 @@ func (s *OSS) Put(ctx context.Context, key string, data []byte, o PutOptions) er
 // Stat describes the object under key (a HEAD request), or returns
 // ErrNotFound.
 func (s *OSS) Stat(ctx context.Context, key string) (Object, error) {
-	if err := CheckKey(key); err != nil {
-		return Object{}, &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	if err := checkKey(key); err != nil {
+		return Object{}, err
 	}
 	b, err := s.bucket(ctx)
 	if err != nil {
@@ -202,8 +194,8 @@ func (s *OSS) Stat(ctx context.Context, key string) (Object, error) {
 
 // Get reads the object under key; the SDK's CRC64 check guards the bytes.
 func (s *OSS) Get(ctx context.Context, key string) ([]byte, Object, error) {
-	if err := CheckKey(key); err != nil {
-		return nil, Object{}, &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	if err := checkKey(key); err != nil {
+		return nil, Object{}, err
 	}
 	b, err := s.bucket(ctx)
 	if err != nil {
@@ -232,8 +224,8 @@ func (s *OSS) Get(ctx context.Context, key string) ([]byte, Object, error) {
 // Delete removes the object under key; like OSS, deleting a missing
 // object succeeds.
 func (s *OSS) Delete(ctx context.Context, key string) error {
-	if err := CheckKey(key); err != nil {
-		return &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
+	if err := checkKey(key); err != nil {
+		return err
 	}
 	b, err := s.bucket(ctx)
 	if err != nil {

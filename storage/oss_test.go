@@ -289,8 +289,10 @@ func TestOSSErrorStatuses(t *testing.T) {
 func TestOSSRefusesBadKeys(t *testing.T) {
 	s, srv := newOSS(t, goodCred)
 	for _, key := range []string{"", "/abs.jpg", "img/../x.jpg", "img/.meta/x"} {
-		if err := s.Put(context.Background(), key, []byte("x"), storage.PutOptions{}); err == nil {
-			t.Errorf("Put(%q) succeeded, want a refusal", key)
+		err := s.Put(context.Background(), key, []byte("x"), storage.PutOptions{})
+		var se *storage.Error
+		if !errors.As(err, &se) || se.Status != http.StatusBadRequest {
+			t.Errorf("Put(%q) = %v, want a 400 storage.Error", key, err)
 		}
 	}
 	if n := len(srv.Requests()); n != 0 {

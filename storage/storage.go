@@ -6,6 +6,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +86,14 @@ func CheckKey(key string) error {
 		if seg == "" || strings.HasPrefix(seg, ".") {
 			return bad("empty, dot or hidden path segment")
 		}
+	}
+	return nil
+}
+
+// checkKey is CheckKey as the 400 *Error both stores answer with.
+func checkKey(key string) error {
+	if err := CheckKey(key); err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
 	}
 	return nil
 }

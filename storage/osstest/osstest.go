@@ -53,18 +53,16 @@ type Object struct {
 // Request is one request the server answered, for assertions like "the
 // retried event wrote once".
 type Request struct {
-	Method string
 	Op     string // PutObject, GetObject, HeadObject, GetObjectMeta, DeleteObject, ListObjects, ListObjectsV2
 	Key    string
 	Status int
 }
 
 // Fault makes matching requests fail (or stall) instead of being served.
-// Empty Method/Op/KeyPrefix match everything; the first Skip matching
+// Empty Op/KeyPrefix match everything; the first Skip matching
 // requests pass; Count is how many requests it hits after that (0 = every
 // one).
 type Fault struct {
-	Method    string
 	Op        string
 	KeyPrefix string
 	Status    int    // e.g. 500, 503
@@ -104,13 +102,6 @@ func New(cred Credential, buckets ...string) *Server {
 
 // Endpoint is the URL to give the SDK (an IP, so path-style).
 func (s *Server) Endpoint() string { return s.URL }
-
-// AddCredential accepts another key pair.
-func (s *Server) AddCredential(c Credential) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.creds[c.ID] = c
-}
 
 // BareHeadErrors makes HEAD errors carry no x-oss-err header (only the
 // status), as some OSS-compatible endpoints answer.
@@ -211,7 +202,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{r: r, id: id}
 	status := s.handle(w, c)
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Op: c.op, Key: c.key, Status: status})
+	s.requests = append(s.requests, Request{Op: c.op, Key: c.key, Status: status})
 	s.mu.Unlock()
 }
 
@@ -302,7 +293,7 @@ func (s *Server) fault(c *call) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if (f.Method != "" && f.Method != c.r.Method) || (f.Op != "" && f.Op != c.op) || !strings.HasPrefix(c.key, f.KeyPrefix) {
+		if (f.Op != "" && f.Op != c.op) || !strings.HasPrefix(c.key, f.KeyPrefix) {
 			continue
 		}
 		if f.Skip > 0 {
@@ -340,14 +331,11 @@ func (s *Server) authorize(w http.ResponseWriter, c *call) int {
 	s.mu.Lock()
 	cred, known := s.creds[id]
 	s.mu.Unlock()
-	if !known {
+	tok := r.Header.Get("X-Oss-Security-Token")
+	if !known || (cred.Token != "" && tok == "") {
 		return s.failWith(w, c, http.StatusForbidden, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.", "<OSSAccessKeyId>"+xmlText(id)+"</OSSAccessKeyId>")
 	}
-	tok := r.Header.Get("X-Oss-Security-Token")
-	switch {
-	case cred.Token != "" && tok == "":
-		return s.failWith(w, c, http.StatusForbidden, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.", "<OSSAccessKeyId>"+xmlText(id)+"</OSSAccessKeyId>")
-	case cred.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(cred.Token)) != 1:
+	if cred.Token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(cred.Token)) != 1 {
 		return s.fail(w, c, http.StatusForbidden, "InvalidSecurityToken", "The security token you provided is invalid.")
 	}
 	date, err := http.ParseTime(r.Header.Get("Date"))
@@ -357,7 +345,7 @@ func (s *Server) authorize(w http.ResponseWriter, c *call) int {
 	if d := time.Since(date); d > 15*time.Minute || d < -15*time.Minute {
 		return s.fail(w, c, http.StatusForbidden, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.")
 	}
-	toSign := StringToSign(r, c.bucket, c.key)
+	toSign := stringToSign(r, c.bucket, c.key)
 	mac := hmac.New(sha1.New, []byte(cred.Secret))
 	io.WriteString(mac, toSign)
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
@@ -365,11 +353,8 @@ func (s *Server) authorize(w http.ResponseWriter, c *call) int {
 		return s.failWith(w, c, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
 			"<OSSAccessKeyId>"+xmlText(id)+"</OSSAccessKeyId><StringToSign>"+xmlText(toSign)+"</StringToSign>")
 	}
-	if md := r.Header.Get("Content-MD5"); md != "" {
-		sum := md5.Sum(c.body)
-		if md != base64.StdEncoding.EncodeToString(sum[:]) {
-			return s.fail(w, c, http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified did not match what we received.")
-		}
+	if md := r.Header.Get("Content-MD5"); md != "" && md != base64MD5(c.body) {
+		return s.fail(w, c, http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified did not match what we received.")
 	}
 	return 0
 }
@@ -402,11 +387,11 @@ func subResources(q url.Values) []string {
 	return ks
 }
 
-// StringToSign is the V1 string OSS signs for r: verb, Content-MD5,
+// stringToSign is the V1 string OSS signs for r: verb, Content-MD5,
 // Content-Type, Date, the lower-cased x-oss-* headers sorted by name, and
 // the canonical resource /bucket/key with the signed sub-resources sorted.
-// Exported so that tests can explain a mismatch.
-func StringToSign(r *http.Request, bucket, key string) string {
+// A SignatureDoesNotMatch answer carries it, as OSS's does.
+func stringToSign(r *http.Request, bucket, key string) string {
 	var b strings.Builder
 	b.WriteString(r.Method + "\n")
 	b.WriteString(r.Header.Get("Content-MD5") + "\n")

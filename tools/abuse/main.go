@@ -85,7 +85,7 @@ func main() {
 	fmt.Printf("%d cases, %d failed\n", len(cases)+1, failed)
 	if failed > 0 {
 		if target.Cmd != nil {
-			fmt.Fprintf(os.Stderr, "--- server output (last 4 KB) ---\n%s\n", tail(target.Output(), 4096))
+			fmt.Fprintf(os.Stderr, "--- server output (last 4 KB) ---\n%s\n", target.OutputTail(4096))
 		}
 		os.Exit(1)
 	}
@@ -207,13 +207,6 @@ func concurrent(client *http.Client, s *localserver.Server, jpeg []byte) error {
 		return fmt.Errorf("errors %v, keys %v, %d objects added; want one key and one object", errs, keys, len(after)-len(before))
 	}
 	return nil
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 func fail(format string, args ...any) {

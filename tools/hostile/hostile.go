@@ -19,6 +19,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -167,7 +168,7 @@ func Cases(maxBytes int64, jpeg []byte, token string) []Case {
 	}
 	names := HostileNames()
 	for _, label := range slices.Sorted(maps.Keys(names)) {
-		q := "/upload?name=" + urlEscape(names[label])
+		q := "/upload?name=" + url.QueryEscape(names[label])
 		cs = append(cs, Case{Name: "name: " + label, Path: q, Header: ct("image/png"), Body: raw(SmallPNG(17, 9+len(label))), Status: 200, Stores: true})
 	}
 	return cs
@@ -220,18 +221,6 @@ func form(parts []part, fields map[string]string) (func() io.Reader, map[string]
 	}
 	mw.Close()
 	return raw(buf.Bytes()), ct(mw.FormDataContentType())
-}
-
-func urlEscape(s string) string {
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }
 
 // HostileNames are file names that try to become paths, hide their

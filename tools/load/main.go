@@ -216,7 +216,7 @@ func report(r *recorder, elapsed time.Duration, peak int64, memoryMB, lost int, 
 	}
 	fmt.Printf("5xx other than 503+Retry-After: %d; lost uploads: %d; peak RSS under %d MiB: %v => %s\n", bad5xx, lost, memoryMB, peak <= limit, verdict)
 	if verdict == "FAIL" {
-		fmt.Fprintf(os.Stderr, "--- server output (last 3 KB) ---\n%s\n", tail(srv.Output(), 3072))
+		fmt.Fprintf(os.Stderr, "--- server output (last 3 KB) ---\n%s\n", srv.OutputTail(3072))
 		srv.Stop()
 		os.Exit(1)
 	}
@@ -263,13 +263,6 @@ func abs(n int) int {
 		return -n
 	}
 	return n
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 func check(err error) {

@@ -38,14 +38,15 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// Build compiles ./function into dir and returns the binary's path.
+// Build compiles ./function into dir, with the nodynamic tag as make run
+// and make build do, and returns the binary's path.
 func Build(dir string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "picbed")
-	cmd := exec.Command("go", "build", "-o", bin, "./function")
+	cmd := exec.Command("go", "build", "-tags", "nodynamic", "-o", bin, "./function")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./function: %v\n%s", err, out)
@@ -60,8 +61,7 @@ type Server struct {
 	DataDir string
 	Cmd     *exec.Cmd
 
-	mu     sync.Mutex
-	output bytes.Buffer // stdout and stderr, interleaved
+	output SyncBuffer // stdout and stderr, interleaved
 	done   chan struct{}
 	err    error
 }
@@ -89,8 +89,7 @@ func Start(bin, dir string, env ...string) (*Server, error) {
 		"PICBED_DATA_DIR=" + s.DataDir,
 		"PICBED_TOKENS=" + s.Token,
 	}, env...)
-	w := &lockedWriter{mu: &s.mu, w: &s.output}
-	s.Cmd.Stdout, s.Cmd.Stderr = w, w
+	s.Cmd.Stdout, s.Cmd.Stderr = &s.output, &s.output
 	if err := s.Cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -120,22 +119,32 @@ func Start(bin, dir string, env ...string) (*Server, error) {
 	}
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
+// SyncBuffer is a bytes.Buffer that a process's stdout and stderr (or
+// several goroutines) may write at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // Output is what the process printed so far.
-func (s *Server) Output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.output.String()
+func (s *Server) Output() string { return s.output.String() }
+
+// OutputTail is the last n bytes of Output.
+func (s *Server) OutputTail(n int) string {
+	out := s.Output()
+	return out[max(0, len(out)-n):]
 }
 
 // PeakRSS is the process's peak resident memory (VmHWM) in bytes.
