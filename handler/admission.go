@@ -143,7 +143,7 @@ func (a *admission) release(n int64) {
 	a.mu.Unlock()
 }
 
-// inUse is the reserved memory (for tests and the log).
+// inUse is the reserved memory (for tests).
 func (a *admission) inUse() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()

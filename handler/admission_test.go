@@ -14,6 +14,7 @@ import (
 
 	"picbed/imageproc"
 	"picbed/storage"
+	"picbed/tools/hostile"
 )
 
 func TestAdmission(t *testing.T) {
@@ -71,6 +72,10 @@ func TestEstimate(t *testing.T) {
 	h := imageproc.Header{Format: imageproc.JPEG, Width: 4000, Height: 3000}
 	if got, want := estimate(h, 5<<20), int64(4000*3000*BytesPerPixel+10<<20); got != want {
 		t.Errorf("estimate(12 MP, 5 MiB) = %d, want %d", got, want)
+	}
+	gif := imageproc.Header{Format: imageproc.GIF, Width: 500, Height: 400, Frames: 3}
+	if got, want := estimate(gif, 1<<20), int64(500*400*BytesPerPixel+2*500*400+2<<20); got != want {
+		t.Errorf("estimate(3-frame GIF, 1 MiB) = %d, want %d (one byte per pixel per extra frame)", got, want)
 	}
 }
 
@@ -241,7 +246,7 @@ func TestRequestDeadlineWins(t *testing.T) {
 	s.h.limits = timeLimits{admitWait: time.Second, process: time.Hour, storage: time.Hour, margin: 200 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req := httptest.NewRequestWithContext(ctx, "POST", "/upload", bytes.NewReader(tinyPNG(t, 5, 5)))
+	req := httptest.NewRequestWithContext(ctx, "POST", "/upload", bytes.NewReader(hostile.SmallPNG(5, 5)))
 	req.Header.Set("Authorization", "Bearer "+testToken)
 	req.Header.Set("Content-Type", "image/png")
 	rec := httptest.NewRecorder()

@@ -27,11 +27,11 @@ const deleteLinkPrefix = "/api/1/delete/"
 // deleteLinkKey is the MAC key of delete links: PICBED_DELETE_SECRET when
 // set, else derived from the upload tokens (so rotating every token also
 // voids old delete links). Nil when neither exists (anonymous mode without
-// a secret): delete links are then off.
-func (h *Handler) deleteLinkKey() []byte {
-	secret := h.cfg.DeleteSecret
+// a secret): delete links are then off. New derives it once.
+func deleteLinkKey(cfg Config) []byte {
+	secret := cfg.DeleteSecret
 	if secret == "" {
-		ts := append([]string(nil), h.cfg.Tokens...)
+		ts := append([]string(nil), cfg.Tokens...)
 		if len(ts) == 0 {
 			return nil
 		}
@@ -43,12 +43,17 @@ func (h *Handler) deleteLinkKey() []byte {
 	return m.Sum(nil)
 }
 
-// deleteSig is the signature of key: base64url HMAC-SHA256, 43 characters.
-func deleteSig(macKey []byte, key string) string {
+// deleteMAC is the HMAC-SHA256 of key under macKey.
+func deleteMAC(macKey []byte, key string) []byte {
 	m := hmac.New(sha256.New, macKey)
 	m.Write([]byte("delete\x00"))
 	m.Write([]byte(key))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
+}
+
+// deleteSig is the signature of key: base64url HMAC-SHA256, 43 characters.
+func deleteSig(macKey []byte, key string) string {
+	return base64.RawURLEncoding.EncodeToString(deleteMAC(macKey, key))
 }
 
 // validDeleteSig checks sig against key in constant time.
@@ -57,18 +62,16 @@ func validDeleteSig(macKey []byte, key, sig string) bool {
 	if err != nil || len(macKey) == 0 {
 		return false
 	}
-	want, _ := base64.RawURLEncoding.DecodeString(deleteSig(macKey, key))
-	return hmac.Equal(got, want)
+	return hmac.Equal(got, deleteMAC(macKey, key))
 }
 
 // deleteURL is the absolute delete link of key as seen by the client of r,
 // or "" when delete links are off.
 func (h *Handler) deleteURL(r *http.Request, key string) string {
-	mk := h.deleteLinkKey()
-	if mk == nil {
+	if h.deleteKey == nil {
 		return ""
 	}
-	return selfURL(r) + deleteLinkPrefix + escapeKey(key) + "?sig=" + deleteSig(mk, key)
+	return selfURL(r) + deleteLinkPrefix + escapeKey(key) + "?sig=" + deleteSig(h.deleteKey, key)
 }
 
 // selfURL is the scheme and host the client used to reach picbed (a custom
@@ -92,8 +95,7 @@ func escapeKey(key string) string {
 
 // checkDeleteLink verifies the key and signature of a delete-link request.
 func (h *Handler) checkDeleteLink(r *http.Request) (string, error) {
-	mk := h.deleteLinkKey()
-	if mk == nil {
+	if h.deleteKey == nil {
 		return "", errorf(http.StatusNotFound, "delete_links_off", "delete links are off on this server (no token and no PICBED_DELETE_SECRET)")
 	}
 	key := r.PathValue("key")
@@ -101,7 +103,7 @@ func (h *Handler) checkDeleteLink(r *http.Request) (string, error) {
 	if sig == "" {
 		sig = r.PostFormValue("sig")
 	}
-	if !validDeleteSig(mk, key, sig) {
+	if !validDeleteSig(h.deleteKey, key, sig) {
 		return "", errorf(http.StatusForbidden, "bad_delete_link", "this delete link is not valid: it was altered, or the server's secret changed")
 	}
 	if err := h.checkManagedKey(key); err != nil {

@@ -54,7 +54,9 @@ func (h *Handler) readDialect(w http.ResponseWriter, r *http.Request) ([]image, 
 	if ct != "application/x-www-form-urlencoded" {
 		return h.readImages(w, r)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes/3*4+formOverhead)
+	if err := h.limitBody(w, r, h.cfg.MaxBytes/3*4+formOverhead); err != nil {
+		return nil, nil, err
+	}
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -72,18 +74,8 @@ func (h *Handler) sourceImage(ctx context.Context, s, name string) (image, error
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
 		return h.fetchImage(ctx, s)
 	}
-	b, err := decodeBase64Image(s)
-	if err != nil {
-		return image{}, err
-	}
-	if int64(len(b)) > h.cfg.MaxBytes {
-		return image{}, h.tooLarge()
-	}
-	return image{data: b, name: name}, nil
+	return h.base64Image(s, name)
 }
-
-// baseName is the last segment of key.
-func baseName(key string) string { return path.Base(key) }
 
 // stem is a file name without its extension.
 func stem(name string) string { return strings.TrimSuffix(name, path.Ext(name)) }

@@ -3,6 +3,7 @@ package handler
 import (
 	"io"
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -134,7 +135,7 @@ func chevUnauthorized() error {
 
 // chevFrom builds Chevereto's image object for an upload.
 func (h *Handler) chevFrom(r *http.Request, u *Uploaded) chevImage {
-	file := baseName(u.Key)
+	file := path.Base(u.Key)
 	ext := strings.TrimPrefix(u.Format.Ext(), ".")
 	now := h.now()
 	th := chevThumb{Filename: file, Name: stem(file), Mime: u.Format.MIME(), Extension: ext, URL: u.URL}

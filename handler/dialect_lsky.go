@@ -6,10 +6,9 @@ import (
 	"encoding/hex"
 	"math"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
-
-	"picbed/imageproc"
 )
 
 // The Lsky Pro v2 dialect (PicList's "Lsky" uploader, Lsky Pro clients):
@@ -101,28 +100,27 @@ func (h *Handler) lskyUpload(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := us[0]
-	li := h.lskyFrom(r, u.Key, u.Name, int64(u.Size), u.Format, u.Width, u.Height)
+	li := h.lskyFrom(r, u)
 	m, s := md5.Sum(src), sha1.Sum(src)
 	li.MD5, li.SHA1 = hex.EncodeToString(m[:]), hex.EncodeToString(s[:])
 	lskyOK(w, "uploaded", li)
 	return nil
 }
 
-// lskyFrom builds Lsky's image object for a stored key.
-func (h *Handler) lskyFrom(r *http.Request, key, origin string, size int64, f imageproc.Format, width, height int) lskyImage {
-	u := h.links(key, origin)
-	name := baseName(key)
+// lskyFrom builds Lsky's image object for a stored image.
+func (h *Handler) lskyFrom(r *http.Request, u *Uploaded) lskyImage {
+	name, origin := path.Base(u.Key), u.Name
 	if origin == "" {
 		origin = name
 	}
 	return lskyImage{
-		Key: key, Name: name, Pathname: key, OriginName: origin,
-		Size: math.Round(float64(size)/1024*100) / 100, Mimetype: f.MIME(), Extension: strings.TrimPrefix(f.Ext(), "."),
-		Width: width, Height: height,
+		Key: u.Key, Name: name, Pathname: u.Key, OriginName: origin,
+		Size: math.Round(float64(u.Size)/1024*100) / 100, Mimetype: u.Format.MIME(), Extension: strings.TrimPrefix(u.Format.Ext(), "."),
+		Width: u.Width, Height: u.Height,
 		Links: lskyLinks{
 			URL: u.URL, HTML: u.HTML, BBCode: "[img]" + u.URL + "[/img]", Markdown: u.Markdown,
 			MarkdownWithLink: "[" + u.Markdown + "](" + u.URL + ")", ThumbnailURL: u.URL,
-			DeleteURL: h.deleteURL(r, key),
+			DeleteURL: h.deleteURL(r, u.Key),
 		},
 	}
 }
@@ -161,8 +159,7 @@ func (h *Handler) lskyList(w http.ResponseWriter, r *http.Request) error {
 		if p == page {
 			h.describe(r.Context(), objs)
 			for _, o := range objs {
-				l := h.listed(o)
-				li := h.lskyFrom(r, o.Key, l.Name, o.Size, l.Format, l.Width, l.Height)
+				li := h.lskyFrom(r, h.fromObject(o, storedName(o)))
 				if o.ContentType != "" {
 					li.Mimetype = o.ContentType
 				}

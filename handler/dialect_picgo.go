@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -67,7 +68,7 @@ func (h *Handler) picgoUpload(w http.ResponseWriter, r *http.Request) error {
 	a := picgoAnswer{Success: true}
 	for _, u := range us {
 		a.Result = append(a.Result, u.URL)
-		a.FullResult = append(a.FullResult, picgoResult{Uploaded: u, ImgURL: u.URL, FileName: baseName(u.Key)})
+		a.FullResult = append(a.FullResult, picgoResult{Uploaded: u, ImgURL: u.URL, FileName: path.Base(u.Key)})
 	}
 	writeJSON(w, http.StatusOK, a)
 	return nil

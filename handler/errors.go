@@ -44,12 +44,23 @@ type statusError interface {
 	PublicMessage() string
 }
 
+// codedError is a statusError that also names its own stable code (fetch
+// errors); it is answered exactly as it says, before any sentinel it wraps.
+type codedError interface {
+	statusError
+	ErrorCode() string
+}
+
 // classify turns any error into the Error the client sees. Unknown errors
 // are our bugs: 500 with no detail.
 func classify(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var ce codedError
+	if errors.As(err, &ce) {
+		return &Error{Status: ce.HTTPStatus(), Code: ce.ErrorCode(), Message: ce.PublicMessage(), Err: err}
 	}
 	switch {
 	case errors.Is(err, imageproc.ErrUnsupported):

@@ -12,11 +12,6 @@ import (
 	"picbed/storage"
 )
 
-// remoteFetcher is what picbed needs to download a URL: *fetch.Fetcher.
-type remoteFetcher interface {
-	Get(ctx context.Context, rawURL string) (*fetch.Result, error)
-}
-
 // WithFetchOptions builds the remote fetcher from o instead of the
 // defaults (a zero MaxBytes becomes PICBED_MAX_BYTES). Tests use it to
 // allow loopback origins (fetch.Options{AllowLoopback: true}), shorten
@@ -60,29 +55,9 @@ func (h *Handler) fetchImage(ctx context.Context, rawURL string) (image, error) 
 	}
 	res, err := h.fetcher.Get(ctx, rawURL)
 	if err != nil {
-		return image{}, fetchError(err)
+		return image{}, err
 	}
 	return image{data: res.Data, name: nameFromURL(res.URL)}, nil
-}
-
-// fetchError gives a fetch failure its status and a code a script can
-// branch on; the message says which URL and why.
-func fetchError(err error) error {
-	var fe *fetch.Error
-	if !errors.As(err, &fe) {
-		return err
-	}
-	code := map[fetch.Kind]string{
-		fetch.KindBadURL:    "bad_url",
-		fetch.KindRefused:   "url_refused",
-		fetch.KindDNS:       "upstream_dns",
-		fetch.KindStatus:    "upstream_status",
-		fetch.KindUpstream:  "upstream_failed",
-		fetch.KindTimeout:   "upstream_timeout",
-		fetch.KindTooLarge:  "too_large",
-		fetch.KindRedirects: "too_many_redirects",
-	}[fe.Kind]
-	return &Error{Status: fe.HTTPStatus(), Code: code, Message: fe.PublicMessage(), Err: err}
 }
 
 // nameFromURL is the last path segment, the file name hint for {name}.

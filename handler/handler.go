@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"picbed/handler/fetch"
 	"picbed/imageproc"
 	"picbed/storage"
 )
@@ -52,7 +53,9 @@ type Handler struct {
 	pipeline func([]byte, imageproc.Recipe) (imageproc.Result, error)
 
 	// fetch.go: the SSRF-safe fetcher for upload by URL, rehost, webhook
-	fetcher remoteFetcher
+	fetcher *fetch.Fetcher
+	// deletelink.go: the MAC key of delete links; nil when they are off
+	deleteKey []byte
 }
 
 // Option changes how New builds the Handler (tests use these).
@@ -69,6 +72,7 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 func New(cfg Config, store Store, opts ...Option) *Handler {
 	h := &Handler{cfg: cfg, store: store, now: time.Now, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
 	h.admit = newAdmission(cfg.MemoryBudget())
+	h.deleteKey = deleteLinkKey(cfg)
 	for _, t := range cfg.Tokens {
 		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
 	}
@@ -279,8 +283,11 @@ func (h *Handler) auth(fn routeFunc) routeFunc {
 	}
 }
 
-func bearer(r *http.Request) string {
-	a := r.Header.Get("Authorization")
+func bearer(r *http.Request) string { return bearerToken(r.Header) }
+
+// bearerToken is the token of an "Authorization: Bearer" header, or "".
+func bearerToken(hd http.Header) string {
+	a := hd.Get("Authorization")
 	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
 		return strings.TrimSpace(a[7:])
 	}

@@ -3,13 +3,8 @@ package handler
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"hash/crc32"
-	stdimage "image"
-	"image/color"
-	"image/png"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -26,6 +21,7 @@ import (
 	"time"
 
 	"picbed/storage"
+	"picbed/tools/hostile"
 )
 
 // testToken is the upload token of every test server.
@@ -160,50 +156,6 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// tinyPNG encodes a w x h opaque PNG.
-func tinyPNG(t testing.TB, w, h int) []byte {
-	t.Helper()
-	m := stdimage.NewNRGBA(stdimage.Rect(0, 0, w, h))
-	for i := range m.Pix {
-		m.Pix[i] = byte(i * 7)
-	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			m.Set(x, y, color.NRGBA{uint8(x), uint8(y), 99, 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, m); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// pngBomb is a PNG signature and a valid IHDR declaring w x h, with no
-// pixel data: what a decompression bomb looks like to the header reader.
-func pngBomb(w, h uint32) []byte {
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	writeChunk(&b, "IHDR", ihdr)
-	writeChunk(&b, "IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	writeChunk(&b, "IEND", nil)
-	return b.Bytes()
-}
-
-func writeChunk(b *bytes.Buffer, typ string, data []byte) {
-	binary.Write(b, binary.BigEndian, uint32(len(data)))
-	crc := crc32.NewIEEE()
-	crc.Write([]byte(typ))
-	crc.Write(data)
-	b.WriteString(typ)
-	b.Write(data)
-	binary.Write(b, binary.BigEndian, crc.Sum32())
-}
-
 // formPart is one multipart part: a file when filename is set.
 type formPart struct {
 	field, filename, contentType string
@@ -266,7 +218,7 @@ func must[T any](v T, err error) T {
 
 func TestAuth(t *testing.T) {
 	s := newTestServer(t, serverOpts{})
-	png := tinyPNG(t, 8, 8)
+	png := hostile.SmallPNG(8, 8)
 	tests := []struct {
 		name    string
 		headers map[string]string
@@ -363,7 +315,7 @@ func TestPanicIsRecovered(t *testing.T) {
 		opts: []Option{WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))},
 	})
 	for i := range 2 { // the server keeps serving after a panic
-		resp, body := s.send(t, s.newRequest(t, "POST", "/upload", bytes.NewReader(tinyPNG(t, 4, 4)), "image/png"))
+		resp, body := s.send(t, s.newRequest(t, "POST", "/upload", bytes.NewReader(hostile.SmallPNG(4, 4)), "image/png"))
 		if resp.StatusCode != 500 {
 			t.Fatalf("request %d: status = %d %s, want 500", i, resp.StatusCode, body)
 		}
@@ -410,7 +362,7 @@ func TestLogsKeepSecretsOut(t *testing.T) {
 	const secret = "SECRETSECRET0123456789"
 	reqs := []*http.Request{
 		s.newRequest(t, "POST", "/upload?output=json&name=a", bytes.NewReader(fixture(t, "logo.png")), "image/png"),
-		s.newRequest(t, "POST", "/upload?token="+secret, bytes.NewReader(tinyPNG(t, 2, 2)), "image/png"),
+		s.newRequest(t, "POST", "/upload?token="+secret, bytes.NewReader(hostile.SmallPNG(2, 2)), "image/png"),
 		s.newRequest(t, "POST", "/upload?sig="+secret, strings.NewReader(`{"url":"https://203.0.113.9/a.jpg?X-Amz-Signature=`+secret+`"}`), "application/json"),
 		s.newRequest(t, "POST", "/upload", strings.NewReader(`{"url":"http://127.0.0.1:1/a.png?Signature=`+secret+`"}`), "application/json"),
 		must(http.NewRequest("POST", s.URL+"/upload?access_token="+secret, nil)),

@@ -106,12 +106,15 @@ func listLimit(s, name string) (int, error) {
 
 // listed describes a stored object from its metadata.
 func (h *Handler) listed(o storage.Object) Listed {
-	name, _ := url.QueryUnescape(o.Meta["picbed-name"])
-	u := h.links(o.Key, name)
-	atoi := func(k string) int { n, _ := strconv.Atoi(o.Meta[k]); return n }
+	u := h.fromObject(o, storedName(o))
 	return Listed{Key: o.Key, URL: u.URL, Markdown: u.Markdown, HTML: u.HTML, Size: o.Size,
-		Time: o.Modified.UTC(), Width: atoi("width"), Height: atoi("height"),
-		Format: imageproc.Format(strings.TrimPrefix(o.ContentType, "image/")), Name: name}
+		Time: o.Modified.UTC(), Width: u.Width, Height: u.Height, Format: u.Format, Name: u.Name}
+}
+
+// storedName is the client's file name kept in the object's metadata.
+func storedName(o storage.Object) string {
+	name, _ := url.QueryUnescape(o.Meta["picbed-name"])
+	return name
 }
 
 // deleteImageRoute is DELETE /api/images/{key...}.

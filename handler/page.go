@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"sync"
 	"time"
 )
 
@@ -80,25 +81,43 @@ func (h *Handler) imgSources() string {
 	return s
 }
 
+// webAsset is one embedded script or stylesheet with its type and ETag.
+type webAsset struct {
+	data     []byte
+	ct, etag string
+}
+
+// webAssets reads and hashes the page's assets once, on first use. The
+// page itself (.html) is not among them: it is rendered by page.
+var webAssets = sync.OnceValue(func() map[string]webAsset {
+	types := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+	m := map[string]webAsset{}
+	entries, _ := fs.ReadDir(webFS, "web")
+	for _, e := range entries {
+		ct := types[path.Ext(e.Name())]
+		if ct == "" || e.IsDir() {
+			continue
+		}
+		b, _ := fs.ReadFile(webFS, "web/"+e.Name())
+		sum := sha256.Sum256(b)
+		m[e.Name()] = webAsset{b, ct, `"` + hex.EncodeToString(sum[:8]) + `"`}
+	}
+	return m
+})
+
 // asset serves GET /assets/{name}: the page's script and stylesheet, with
 // an ETag so browsers revalidate cheaply after an upgrade.
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	b, err := fs.ReadFile(webFS, "web/"+name)
-	if err != nil || path.Ext(name) == ".html" {
+	a, ok := webAssets()[r.PathValue("name")]
+	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "no such asset")
 	}
-	ct := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}[path.Ext(name)]
-	if ct == "" {
-		return errorf(http.StatusNotFound, "not_found", "no such asset")
-	}
-	sum := sha256.Sum256(b)
 	hd := w.Header()
-	hd.Set("Content-Type", ct)
+	hd.Set("Content-Type", a.ct)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Cache-Control", "no-cache")
-	hd.Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+	hd.Set("ETag", a.etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.data))
 	return nil
 }
 

@@ -62,18 +62,24 @@ func (h *Handler) rehost(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		links = extractImages(doc)
 	}
-	plan := h.planRehost(links, base)
-	ctx, cancel := context.WithTimeout(r.Context(), rehostBudget)
-	defer cancel()
-	results := h.rehostAll(ctx, plan, o.recipe)
-	out := rehostAnswer(results)
+	out, repl := h.rehostLinks(r.Context(), links, base, o.recipe)
 	field := "markdown"
 	if isHTML {
 		field = "html"
 	}
-	out[field] = rewriteLinks(doc, links, plan.replacements(results))
+	out[field] = rewriteLinks(doc, links, repl)
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// rehostLinks moves the images links point to here, within rehostBudget:
+// the answer's per-image part, and each written link's new URL.
+func (h *Handler) rehostLinks(ctx context.Context, links []imageLink, base *url.URL, rc imageproc.Recipe) (map[string]any, map[string]string) {
+	plan := h.planRehost(links, base)
+	ctx, cancel := context.WithTimeout(ctx, rehostBudget)
+	defer cancel()
+	results := h.rehostAll(ctx, plan, rc)
+	return rehostAnswer(results), plan.replacements(results)
 }
 
 // readRehostBody reads the document: JSON {"markdown"} / {"html"}, or a

@@ -175,30 +175,39 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
 // ingestAll checks every image before storing any, so that one bad file in
 // a batch leaves nothing half-done, then stores them in order.
 func (h *Handler) ingestAll(ctx context.Context, imgs []image, rc imageproc.Recipe, origin string) ([]*Uploaded, error) {
+	fail := func(err error, i int) error {
+		if len(imgs) > 1 {
+			return fileError(err, i, imgs[i].name)
+		}
+		return err
+	}
+	hdrs := make([]imageproc.Header, len(imgs))
 	for i, img := range imgs {
-		hdr, err := imageproc.ReadHeader(img.data)
-		if err == nil {
-			err = imageproc.CheckLimits(hdr, rc.Limits)
-		}
+		hdr, err := checkHeader(img.data, rc.Limits)
 		if err != nil {
-			if len(imgs) > 1 {
-				return nil, fileError(err, i, img.name)
-			}
-			return nil, err
+			return nil, fail(err, i)
 		}
+		hdrs[i] = hdr
 	}
 	out := make([]*Uploaded, 0, len(imgs))
 	for i, img := range imgs {
-		u, err := h.ingest(ctx, img, rc, origin)
+		u, err := h.ingestChecked(ctx, img, hdrs[i], rc, origin)
 		if err != nil {
-			if len(imgs) > 1 {
-				return nil, fileError(err, i, img.name)
-			}
-			return nil, err
+			return nil, fail(err, i)
 		}
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// checkHeader reads the image header and refuses it when over limits,
+// before anything is decoded.
+func checkHeader(data []byte, l imageproc.Limits) (imageproc.Header, error) {
+	hdr, err := imageproc.ReadHeader(data)
+	if err != nil {
+		return hdr, err
+	}
+	return hdr, imageproc.CheckLimits(hdr, l)
 }
 
 // fileError names which file of a batch failed.
@@ -219,13 +228,16 @@ func truncate(s string, n int) string {
 // answer from storage when it is already there (no decode at all), else
 // process and write.
 func (h *Handler) ingest(ctx context.Context, img image, rc imageproc.Recipe, origin string) (*Uploaded, error) {
-	hdr, err := imageproc.ReadHeader(img.data)
+	hdr, err := checkHeader(img.data, rc.Limits)
 	if err != nil {
 		return nil, err
 	}
-	if err := imageproc.CheckLimits(hdr, rc.Limits); err != nil {
-		return nil, err
-	}
+	return h.ingestChecked(ctx, img, hdr, rc, origin)
+}
+
+// ingestChecked is ingest for an image whose header hdr was already read
+// and checked against rc.Limits.
+func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.Header, rc imageproc.Recipe, origin string) (*Uploaded, error) {
 	sum := sha256.New()
 	sum.Write(img.data)
 	sum.Write([]byte{0})
@@ -312,11 +324,7 @@ func (h *Handler) links(key, name string) *Uploaded {
 // publicURL is the link to key: PUBLIC_URL + "/" + the key, each segment
 // escaped.
 func (h *Handler) publicURL(key string) string {
-	segs := strings.Split(key, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return h.cfg.PublicURL + "/" + strings.Join(segs, "/")
+	return h.cfg.PublicURL + "/" + escapeKey(key)
 }
 
 // altText is the file name without extension, with nothing that could
@@ -530,14 +538,24 @@ func (h *Handler) readJSON(body io.Reader) ([]image, url.Values, error) {
 	if j.Image == "" {
 		return nil, form, nil
 	}
-	b, err := decodeBase64Image(j.Image)
+	img, err := h.base64Image(j.Image, j.Name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if int64(len(b)) > h.cfg.MaxBytes {
-		return nil, nil, h.tooLarge()
+	return []image{img}, form, nil
+}
+
+// base64Image decodes an image sent as text (see decodeBase64Image), held
+// to PICBED_MAX_BYTES like any upload.
+func (h *Handler) base64Image(s, name string) (image, error) {
+	b, err := decodeBase64Image(s)
+	if err != nil {
+		return image{}, err
 	}
-	return []image{{data: b, name: j.Name}}, form, nil
+	if int64(len(b)) > h.cfg.MaxBytes {
+		return image{}, h.tooLarge()
+	}
+	return image{data: b, name: name}, nil
 }
 
 // decodeBase64Image accepts plain base64 (standard or URL alphabet, padded

@@ -17,6 +17,7 @@ import (
 
 	"picbed/imageproc"
 	"picbed/storage"
+	"picbed/tools/hostile"
 )
 
 // checkLink GETs u.URL and checks it serves exactly the stored bytes, of
@@ -249,7 +250,7 @@ func TestUploadRefusals(t *testing.T) {
 			return s.newRequest(t, "POST", "/upload", bytes.NewReader(phone[:400]), "image/jpeg")
 		}, 422, "corrupt_image", ""},
 		{"truncated PNG header", func(s *testServer) *http.Request {
-			return s.newRequest(t, "POST", "/upload", bytes.NewReader(tinyPNG(t, 4, 4)[:20]), "image/png")
+			return s.newRequest(t, "POST", "/upload", bytes.NewReader(hostile.SmallPNG(4, 4)[:20]), "image/png")
 		}, 422, "corrupt_image", ""},
 		{"JPEG cut in half", func(s *testServer) *http.Request {
 			return s.newRequest(t, "POST", "/upload", bytes.NewReader(phone[:len(phone)/2]), "image/jpeg")
@@ -263,10 +264,10 @@ func TestUploadRefusals(t *testing.T) {
 			return s.newRequest(t, "POST", "/upload", bytes.NewReader(gif[:len(gif)/2]), "image/gif")
 		}, 422, "corrupt_image", ""},
 		{"PNG bomb 100000x100000", func(s *testServer) *http.Request {
-			return s.newRequest(t, "POST", "/upload", bytes.NewReader(pngBomb(100000, 100000)), "image/png")
+			return s.newRequest(t, "POST", "/upload", bytes.NewReader(hostile.PNGBomb(100000, 100000)), "image/png")
 		}, 422, "too_many_pixels", ""},
 		{"PNG bomb under the side limit, over the pixel limit", func(s *testServer) *http.Request {
-			return s.newRequest(t, "POST", "/upload", bytes.NewReader(pngBomb(60000, 60000)), "image/png")
+			return s.newRequest(t, "POST", "/upload", bytes.NewReader(hostile.PNGBomb(60000, 60000)), "image/png")
 		}, 422, "too_many_pixels", "megapixels"},
 		{"empty raw body", func(s *testServer) *http.Request {
 			return s.newRequest(t, "POST", "/upload", nil, "image/png")
@@ -296,7 +297,7 @@ func TestUploadRefusals(t *testing.T) {
 			return s.newRequest(t, "POST", "/upload", strings.NewReader(`{"img":"abc"}`), "application/json")
 		}, 400, "bad_json", ""},
 		{"one bad file fails the batch", func(s *testServer) *http.Request {
-			body, ct := multipartBody(t, formPart{field: "a", filename: "ok.png", data: tinyPNG(t, 3, 3)}, formPart{field: "b", filename: "bad.png", data: svg})
+			body, ct := multipartBody(t, formPart{field: "a", filename: "ok.png", data: hostile.SmallPNG(3, 3)}, formPart{field: "b", filename: "bad.png", data: svg})
 			return s.newRequest(t, "POST", "/upload", body, ct)
 		}, 415, "unsupported_format", "bad.png"},
 	}

@@ -78,14 +78,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) error {
 
 	var links []imageLink
 	walkStrings(payload, "", 0, func(key, s string) { links = append(links, stringLinks(key, s)...) })
-	plan := h.planRehost(links, payloadBase(payload))
 	// Rehosting goes on after a CMS hangs up (Ghost waits 2 s, then
 	// retries; the retry finds the images stored).
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), rehostBudget)
-	defer cancel()
-	results := h.rehostAll(ctx, plan, o.recipe)
-	out := rehostAnswer(results)
-	repl := plan.replacements(results)
+	out, repl := h.rehostLinks(context.WithoutCancel(r.Context()), links, payloadBase(payload), o.recipe)
 	for field, v := range documents(payload) {
 		out[field] = rewriteString(field, v, repl, 0)
 	}
@@ -106,14 +101,6 @@ func webhookScheme(hd http.Header) sigScheme {
 		return sigBearer
 	}
 	return sigNone
-}
-
-func bearerToken(hd http.Header) string {
-	a := hd.Get("Authorization")
-	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	return ""
 }
 
 // verifyWebhook checks the request's proof against secret. Every

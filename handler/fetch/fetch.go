@@ -387,6 +387,21 @@ func (e *Error) HTTPStatus() int {
 	return http.StatusBadGateway
 }
 
+// kindCodes are the error codes of the kinds, stable for scripts.
+var kindCodes = [...]string{
+	KindBadURL:    "bad_url",
+	KindRefused:   "url_refused",
+	KindDNS:       "upstream_dns",
+	KindStatus:    "upstream_status",
+	KindUpstream:  "upstream_failed",
+	KindTimeout:   "upstream_timeout",
+	KindTooLarge:  "too_large",
+	KindRedirects: "too_many_redirects",
+}
+
+// ErrorCode is the code a script can branch on ("url_refused", ...).
+func (e *Error) ErrorCode() string { return kindCodes[e.Kind] }
+
 // PublicMessage says why, in words a client can act on.
 func (e *Error) PublicMessage() string {
 	u := strconv.Quote(trunc(e.URL, 200))
