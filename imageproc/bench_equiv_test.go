@@ -48,7 +48,11 @@ func TestFastPathEquivalence(t *testing.T) {
 				b := ref.Bounds()
 				w, h := max(1, int(float64(b.Dx())/div)), max(1, int(float64(b.Dy())/div))
 
-				img, err := decode(src, JPEG, float64(w)/float64(b.Dx()))
+				hdr, err := ReadHeader(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, err := decode(src, hdr, float64(w)/float64(b.Dx()))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,8 +4,9 @@ package imageproc
 // function with a fixed shape, so a faster implementation can replace a
 // body without touching the pipeline around it:
 //
-//	decode(src []byte, f Format, scale float64) (image.Image, error)
-//	    pixels of src (first frame of an animation). scale (0 < scale <= 1)
+//	decode(src []byte, h Header, scale float64) (image.Image, error)
+//	    pixels of src (first frame of an animation), whose header (read
+//	    once, by ReadHeader) is h. scale (0 < scale <= 1)
 //	    is how much the caller will shrink the result afterwards: a decoder
 //	    may return an image up to 1/scale times smaller than the source
 //	    (e.g. JPEG DCT scaling at 1/2, 1/4, 1/8) but never smaller than
@@ -51,7 +52,8 @@ import (
 const losslessQuality = -1
 
 // decode returns the pixels of src (the first frame of an animation).
-func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
+func decode(src []byte, h Header, scale float64) (img image.Image, err error) {
+	f := h.Format
 	defer func() {
 		if p := recover(); p != nil {
 			img, err = nil, fmt.Errorf("%w: the %s decoder failed: %v", ErrCorrupt, f, p)
@@ -60,7 +62,7 @@ func decode(src []byte, f Format, scale float64) (img image.Image, err error) {
 	r := bytes.NewReader(src)
 	switch f {
 	case JPEG:
-		if s := jpegShrink(src, scale); s > 1 {
+		if s := jpegShrink(h, scale); s > 1 {
 			if l := lumaShrink(s, scale); l < s {
 				if m, err := jpegx.DecodeSplit(src, l, s); err == nil {
 					return m, nil
@@ -122,9 +124,8 @@ func resize(img image.Image, w, h int) image.Image {
 		cw, ch := (w+1)/2, (h+1)/2
 		cb := resample.ResizePlanes(m.Cb, cw, ch, resample.Lanczos3).(*image.Gray)
 		cr := resample.ResizePlanes(m.Cr, cw, ch, resample.Lanczos3).(*image.Gray)
-		if cb.Stride != cr.Stride || cb.Stride != cw { // one was already the right size
-			cb, cr = compactGray(cb), compactGray(cr)
-		}
+		// Cb and Cr have one size and stride, so they come out with one stride
+		// (the decoder's when already cw x ch, else cw)
 		return &image.YCbCr{Y: y.Pix, Cb: cb.Pix, Cr: cr.Pix, YStride: y.Stride, CStride: cb.Stride,
 			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, w, h)}
 	}
@@ -142,8 +143,8 @@ func resize(img image.Image, w, h int) image.Image {
 // Scale 1 stays with image/jpeg, which is faster at full size, and so do
 // sources under shrinkMinPixels: decoding them costs little, and on tiny
 // pictures the blockwise DCT shrink is visibly coarser than a real filter.
-func jpegShrink(src []byte, scale float64) int {
-	if c, err := decodeConfig(src, JPEG); err != nil || c.Width*c.Height < shrinkMinPixels {
+func jpegShrink(h Header, scale float64) int {
+	if h.Width*h.Height < shrinkMinPixels {
 		return 1
 	}
 	for _, s := range []int{8, 4, 2} {
@@ -166,16 +167,6 @@ func lumaShrink(s int, scale float64) int {
 		return s / 2
 	}
 	return s
-}
-
-// compactGray copies m into a tightly packed plane at the origin.
-func compactGray(m *image.Gray) *image.Gray {
-	b := m.Rect
-	out := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
-	for y := 0; y < b.Dy(); y++ {
-		copy(out.Pix[y*out.Stride:(y+1)*out.Stride], m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):])
-	}
-	return out
 }
 
 // shrinkMinPixels is the smallest JPEG (width*height) decoded with DCT

@@ -13,17 +13,9 @@ func heifSize(src []byte) (w, h int, err error) {
 	if err := heifComplete(src); err != nil {
 		return 0, 0, err
 	}
-	meta, ok := findBox(src, "meta")
-	if !ok || len(meta) < 4 {
-		return 0, 0, errors.New("no meta box")
-	}
-	iprp, ok := findBox(meta[4:], "iprp") // meta is a full box: skip version+flags
-	if !ok {
-		return 0, 0, errors.New("no iprp box")
-	}
-	ipco, ok := findBox(iprp, "ipco")
-	if !ok {
-		return 0, 0, errors.New("no ipco box")
+	ipco, err := heifProperties(src)
+	if err != nil {
+		return 0, 0, err
 	}
 	for b := ipco; len(b) >= 8; {
 		typ, body, rest, ok := nextBox(b)
@@ -43,6 +35,24 @@ func heifSize(src []byte) (w, h int, err error) {
 		return 0, 0, errors.New("no ispe property")
 	}
 	return w, h, nil
+}
+
+// heifProperties returns the body of the meta/iprp/ipco box: the item
+// properties (ispe, colr, ...).
+func heifProperties(src []byte) ([]byte, error) {
+	meta, ok := findBox(src, "meta")
+	if !ok || len(meta) < 4 {
+		return nil, errors.New("no meta box")
+	}
+	iprp, ok := findBox(meta[4:], "iprp") // meta is a full box: skip version+flags
+	if !ok {
+		return nil, errors.New("no iprp box")
+	}
+	ipco, ok := findBox(iprp, "ipco")
+	if !ok {
+		return nil, errors.New("no ipco box")
+	}
+	return ipco, nil
 }
 
 // findBox returns the body of the first box of type typ among the boxes in b.

@@ -181,11 +181,11 @@ func webpChunk(data []byte, typ string) []byte {
 // decodeAny decodes an output with the codec under test's decoder.
 func decodeAny(t testing.TB, data []byte) image.Image {
 	t.Helper()
-	f, err := Sniff(data)
+	h, err := ReadHeader(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := decode(data, f, 1)
+	img, err := decode(data, h, 1)
 	if err != nil {
 		t.Fatalf("output does not decode: %v", err)
 	}

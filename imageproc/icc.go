@@ -75,16 +75,8 @@ func jpegICCProfile(src []byte) []byte {
 
 // heifICC reads a 'colr' property of type 'prof' or 'rICC'.
 func heifICC(src []byte) []byte {
-	meta, ok := findBox(src, "meta")
-	if !ok || len(meta) < 4 {
-		return nil
-	}
-	iprp, ok := findBox(meta[4:], "iprp")
-	if !ok {
-		return nil
-	}
-	ipco, ok := findBox(iprp, "ipco")
-	if !ok {
+	ipco, err := heifProperties(src)
+	if err != nil {
 		return nil
 	}
 	for b := ipco; len(b) >= 8; {

@@ -46,6 +46,12 @@ func jpegKeepSegment(marker byte, body []byte) bool {
 	return false
 }
 
+// jpegDrop says whether stripping removes segment s: an APPn or COM
+// segment the picture does not need.
+func jpegDrop(s jpegSegment) bool {
+	return (s.marker >= markerAPP0 && s.marker <= markerAPPF || s.marker == markerCOM) && !jpegKeepSegment(s.marker, s.body)
+}
+
 // jpegSegment is one marker segment; body excludes the marker and length.
 type jpegSegment struct {
 	marker     byte
@@ -96,11 +102,9 @@ func stripJPEG(src []byte) (out []byte, removed bool, err error) {
 	out = make([]byte, 0, len(src))
 	out = append(out, 0xFF, markerSOI)
 	keep := func(s jpegSegment) {
-		if s.marker >= markerAPP0 && s.marker <= markerAPPF || s.marker == markerCOM {
-			if !jpegKeepSegment(s.marker, s.body) {
-				removed = true
-				return
-			}
+		if jpegDrop(s) {
+			removed = true
+			return
 		}
 		out = append(out, src[s.start:s.end]...)
 	}

@@ -163,7 +163,7 @@ func decodeStep(j *job) error {
 		return fmt.Errorf("%w: JPEG: no end of image (truncated upload?)", ErrCorrupt)
 	}
 	scale := float64(j.outW) / float64(j.dispW)
-	img, err := decode(j.src, j.hdr.Format, scale)
+	img, err := decode(j.src, j.hdr, scale)
 	if err != nil {
 		return err
 	}
@@ -200,28 +200,24 @@ func markStep(j *job) error {
 	if j.img == nil || j.r.Watermark == nil {
 		return skip
 	}
+	var drawn bool
+	var why string
+	var err error
 	if m, ok := j.img.(*image.YCbCr); ok && m.SubsampleRatio == image.YCbCrSubsampleRatio420 && m.Rect.Min == (image.Point{}) {
-		drawn, why, err := j.r.Watermark.drawPlanes(m) // in place: the planes are this job's own
-		if err != nil {
-			return err
+		drawn, why, err = j.r.Watermark.drawPlanes(m) // in place: the planes are this job's own
+	} else {
+		dst := toRGBA(j.img)
+		if drawn, why, err = j.r.Watermark.draw(dst); drawn {
+			j.img = dst
 		}
-		if why != "" {
-			j.notes = append(j.notes, why)
-		}
-		j.marked = drawn
-		return nil
 	}
-	dst := toRGBA(j.img)
-	drawn, why, err := j.r.Watermark.draw(dst)
 	if err != nil {
 		return err
 	}
 	if why != "" {
 		j.notes = append(j.notes, why)
 	}
-	if drawn {
-		j.img, j.marked = dst, true
-	}
+	j.marked = drawn
 	return nil
 }
 
@@ -257,11 +253,7 @@ func hasMetadata(src []byte, f Format) bool {
 	found := false
 	switch f {
 	case JPEG:
-		_, _ = walkJPEG(src, func(s jpegSegment) {
-			if (s.marker >= markerAPP0 && s.marker <= markerAPPF || s.marker == markerCOM) && !jpegKeepSegment(s.marker, s.body) {
-				found = true
-			}
-		})
+		_, _ = walkJPEG(src, func(s jpegSegment) { found = found || jpegDrop(s) })
 	case PNG:
 		_ = walkPNG(src, func(typ string, _ []byte) { found = found || !pngKeep[typ] })
 	case GIF:

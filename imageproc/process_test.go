@@ -332,7 +332,7 @@ func TestAnimationsKeepTheirFrames(t *testing.T) {
 			if !strings.Contains(res.Info.Note, "not supported") {
 				t.Errorf("Note = %q, want it to say resizing animations is not supported", res.Info.Note)
 			}
-			if _, err := decode(res.Data, h.Format, 1); err != nil {
+			if _, err := decode(res.Data, h, 1); err != nil {
 				t.Errorf("the stripped animation does not decode: %v", err)
 			}
 		})

@@ -3,6 +3,7 @@ package imageproc
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -235,14 +236,28 @@ func TestConcurrentProcessShareWatermark(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := fixture(t, "icc.jpg")
+	recipe := func(i int) Recipe {
+		r := Recipe{Strip: true, MaxWidth: 200, Watermark: wm}
+		if i%2 == 1 {
+			r.Watermark = logo
+		}
+		return r
+	}
+	var want [2][]byte // what one request alone gets
+	for i := range want {
+		res, err := Process(src, recipe(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = res.Data
+	}
 	errs := make(chan error, 8)
 	for i := 0; i < 8; i++ {
 		go func(i int) {
-			r := Recipe{Strip: true, MaxWidth: 200, Watermark: wm}
-			if i%2 == 1 {
-				r.Watermark = logo
+			res, err := Process(src, recipe(i))
+			if err == nil && !bytes.Equal(res.Data, want[i%2]) {
+				err = fmt.Errorf("request %d: output differs from the same request run alone", i)
 			}
-			_, err := Process(src, r)
 			errs <- err
 		}(i)
 	}

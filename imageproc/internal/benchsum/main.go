@@ -14,7 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/jpeg"
+	_ "image/jpeg" // image.Decode reads JPEG outputs
 	"image/png"
 	"os"
 	"path/filepath"
@@ -212,11 +212,10 @@ func parsePeer(path, outDir, photos string) (map[string]row, error) {
 			continue
 		}
 		var p struct {
-			File   string  `json:"file"`
-			CPU    float64 `json:"cpu_ms"`
-			Wall   float64 `json:"wall_ms"`
-			Bytes  float64 `json:"bytes"`
-			PeakMi float64 `json:"peak_mib"`
+			File  string  `json:"file"`
+			CPU   float64 `json:"cpu_ms"`
+			Wall  float64 `json:"wall_ms"`
+			Bytes float64 `json:"bytes"`
 		}
 		if err := json.Unmarshal(line, &p); err != nil {
 			return nil, fmt.Errorf("%s: %v", path, err)
@@ -285,9 +284,6 @@ func score(outPath, refPath string) (quality.Scores, error) {
 	b := ref.Bounds()
 	return quality.Compare(out, ref, quality.WatermarkBox(b.Dx(), b.Dy()))
 }
-
-// image.Decode reads the outputs: JPEG and WebP
-var _ = jpeg.Decode
 
 // compare prints picbed against the peer photo by photo, and the medians
 // of the ratios picbed/peer.

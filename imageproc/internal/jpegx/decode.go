@@ -64,7 +64,10 @@ func Decode(data []byte, scale int) (image.Image, error) {
 		return nil, fmt.Errorf("jpegx: scale %d is not 1, 2, 4 or 8", scale)
 	}
 	d := &decoder{data: data, n: 8 / scale, cn: 8 / scale}
-	return d.decode(scale)
+	if err := d.decode(); err != nil {
+		return nil, err
+	}
+	return d.image(scale)
 }
 
 // DecodeSplit decodes a 4:2:0 YCbCr JPEG with its luma at 1/lumaScale and
@@ -78,11 +81,10 @@ func DecodeSplit(data []byte, lumaScale, chromaScale int) (*Split, error) {
 		return nil, fmt.Errorf("jpegx: split scales %d/%d", lumaScale, chromaScale)
 	}
 	d := &decoder{data: data, n: 8 / lumaScale, cn: 8 / chromaScale}
-	m, err := d.decode(0)
-	if err != nil {
+	if err := d.decode(); err != nil {
 		return nil, err
 	}
-	return m.(*Split), nil
+	return d.split(), nil
 }
 
 // Split is a YCbCr picture whose chroma planes have their own size (see
@@ -107,58 +109,60 @@ func (m *Split) At(x, y int) color.Color {
 	return color.YCbCr{Y: m.Y.GrayAt(x, y).Y, Cb: m.Cb.GrayAt(cx, cy).Y, Cr: m.Cr.GrayAt(cx, cy).Y}
 }
 
-func (d *decoder) decode(scale int) (image.Image, error) {
+// decode reads the markers and entropy-coded data of d.data into the
+// components' planes; Decode and DecodeSplit wrap them.
+func (d *decoder) decode() error {
 	if len(d.data) < 2 || d.data[0] != 0xFF || d.data[1] != 0xD8 {
-		return nil, fmt.Errorf("%w: missing SOI", ErrFormat)
+		return fmt.Errorf("%w: missing SOI", ErrFormat)
 	}
 	d.pos = 2
 	for {
 		marker, err := d.nextMarker()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch {
 		case marker == 0xD9: // EOI
 			if d.coefs == nil {
-				return nil, fmt.Errorf("%w: no scan", ErrFormat)
+				return fmt.Errorf("%w: no scan", ErrFormat)
 			}
 			d.finishProgressive()
-			return d.image(scale)
+			return nil
 		case marker == 0xC0 || marker == 0xC1 || marker == 0xC2: // baseline, extended, progressive (Huffman)
 			d.progressive = marker == 0xC2
 			if err := d.readSOF(); err != nil {
-				return nil, err
+				return err
 			}
 		case marker >= 0xC2 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
-			return nil, fmt.Errorf("%w: SOF%d (lossless, hierarchical or arithmetic)", ErrUnsupported, marker-0xC0)
+			return fmt.Errorf("%w: SOF%d (lossless, hierarchical or arithmetic)", ErrUnsupported, marker-0xC0)
 		case marker == 0xC4:
 			if err := d.readDHT(); err != nil {
-				return nil, err
+				return err
 			}
 		case marker == 0xDB:
 			if err := d.readDQT(); err != nil {
-				return nil, err
+				return err
 			}
 		case marker == 0xDD:
 			if err := d.readDRI(); err != nil {
-				return nil, err
+				return err
 			}
 		case marker == 0xEE:
 			if err := d.readAdobe(); err != nil {
-				return nil, err
+				return err
 			}
 		case marker == 0xDA:
 			if err := d.readSOS(); err != nil {
-				return nil, err
+				return err
 			}
 			if !d.progressive { // one interleaved scan: done
-				return d.image(scale)
+				return nil
 			}
 		case marker >= 0xD0 && marker <= 0xD7:
-			return nil, fmt.Errorf("%w: RST outside a scan", ErrFormat)
+			return fmt.Errorf("%w: RST outside a scan", ErrFormat)
 		default: // APPn, COM, DNL and others: skip
 			if _, err := d.segment(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -349,12 +353,8 @@ func (d *decoder) readSOS() error {
 	return d.decodeScan()
 }
 
-// image wraps the decoded planes, cropped to the scaled picture size
-// (scale 0: a Split, luma and chroma at their own scales).
+// image wraps the decoded planes, cropped to the scaled picture size.
 func (d *decoder) image(scale int) (image.Image, error) {
-	if scale == 0 {
-		return d.split()
-	}
 	w, h := (d.width+scale-1)/scale, (d.height+scale-1)/scale
 	r := image.Rect(0, 0, w, h)
 	y := &d.comps[0]
@@ -388,15 +388,10 @@ func subsampleRatio(h, v int) (image.YCbCrSubsampleRatio, bool) {
 	return 0, false
 }
 
-// split wraps a 4:2:0 picture decoded at two block sizes.
-func (d *decoder) split() (image.Image, error) {
-	if len(d.comps) != 3 {
-		return nil, fmt.Errorf("%w: split decode of %d components", ErrUnsupported, len(d.comps))
-	}
+// split wraps a 4:2:0 picture decoded at two block sizes; readSOF has
+// already refused any other sampling for a split decode.
+func (d *decoder) split() *Split {
 	y, cb, cr := &d.comps[0], &d.comps[1], &d.comps[2]
-	if y.h != 2 || y.v != 2 || cb.h != 1 || cb.v != 1 || cr.h != 1 || cr.v != 1 || cb.stride != cr.stride {
-		return nil, fmt.Errorf("%w: split decode of sampling %dx%d/%dx%d/%dx%d", ErrUnsupported, y.h, y.v, cb.h, cb.v, cr.h, cr.v)
-	}
 	ls, cs := 8/d.n, 8/d.cn
 	w, h := (d.width+ls-1)/ls, (d.height+ls-1)/ls
 	cw, ch := ((d.width+1)/2+cs-1)/cs, ((d.height+1)/2+cs-1)/cs
@@ -405,5 +400,5 @@ func (d *decoder) split() (image.Image, error) {
 		Y:  &image.Gray{Pix: y.plane, Stride: y.stride, Rect: image.Rect(0, 0, w, h)},
 		Cb: &image.Gray{Pix: cb.plane, Stride: cb.stride, Rect: cr2},
 		Cr: &image.Gray{Pix: cr.plane, Stride: cr.stride, Rect: cr2},
-	}, nil
+	}
 }

@@ -219,6 +219,12 @@ func FuzzDecode(f *testing.F) {
 			}
 			_ = m.At(m.Bounds().Max.X-1, m.Bounds().Max.Y-1)
 		}
+		if m, err := DecodeSplit(data, 2, 4); err == nil {
+			if b := m.Bounds(); b.Dx() < 1 || b.Dy() < 1 || m.Cb.Rect.Empty() {
+				t.Fatalf("split: empty bounds %v (chroma %v) without an error", b, m.Cb.Rect)
+			}
+			_ = m.At(m.Bounds().Max.X-1, m.Bounds().Max.Y-1)
+		}
 	})
 }
 

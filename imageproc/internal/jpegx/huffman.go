@@ -168,6 +168,8 @@ func (br *bitReader) decodeHuff(t *huffTable) (uint8, error) {
 }
 
 // receiveExtend reads s bits as a signed coefficient (JPEG's EXTEND).
+// It repeats receive's body rather than call it: neither inlines, and this
+// runs once per coefficient.
 func (br *bitReader) receiveExtend(s uint) int32 {
 	if br.n < s {
 		br.fill()

@@ -251,6 +251,8 @@ func vertical16(src []uint16, w int, dst plane, wy weights, lo, hi int) {
 	}
 }
 
+// vertical is vertical16 over 8-bit samples, for a resize that only
+// changes the height; the two hot loops are kept apart on purpose.
 func vertical(src, dst plane, wy weights, lo, hi int) {
 	taps := wy.taps
 	acc := make([]int32, dst.w)

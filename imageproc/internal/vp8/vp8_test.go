@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 
+	"picbed/imageproc/internal/quality"
+
 	xdraw "golang.org/x/image/draw"
 	xwebp "golang.org/x/image/webp"
 )
@@ -73,26 +75,18 @@ func TestPhoneWebP(t *testing.T) {
 	if !ok {
 		t.Fatalf("%T not converted", m)
 	}
-	good, raw := psnr(out, ref), psnr(m, ref)
+	good, raw := psnr(t, out, ref), psnr(t, m, ref)
 	t.Logf("converted %.2f dB, raw planes %.2f dB", good, raw)
 	if good < 26 || good < raw+3 {
 		t.Errorf("converted %.2f dB, raw planes %.2f dB against the source; want >= 26 and 3 dB better", good, raw)
 	}
 }
 
-func psnr(a, b image.Image) float64 {
-	var sum float64
-	n := 0
-	r := b.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c1 := color.NRGBAModel.Convert(a.At(x, y)).(color.NRGBA)
-			c2 := color.NRGBAModel.Convert(b.At(x, y)).(color.NRGBA)
-			for _, d := range []float64{float64(c1.R) - float64(c2.R), float64(c1.G) - float64(c2.G), float64(c1.B) - float64(c2.B)} {
-				sum += d * d
-				n++
-			}
-		}
+func psnr(t testing.TB, a, b image.Image) float64 {
+	t.Helper()
+	s, err := quality.Compare(a, b, image.Rectangle{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return 10 * math.Log10(255*255/(sum/float64(n)))
+	return s.PSNR
 }
