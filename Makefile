@@ -49,9 +49,9 @@ BENCH_PHOTOS ?= bench/photos
 BENCHTIME ?= 3x
 bench: $(BENCH_PHOTOS)/logo.png
 	mkdir -p bench/out
-	$(GO) test -run '^$$' -bench 'Standard|Plain|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Standard|Plain|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
-	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt
+	$(GO) run -tags $(TAGS) ./imageproc/internal/benchsum -go bench/out/picbed.txt
 
 $(BENCH_PHOTOS)/logo.png:
 	OUT=$(abspath $(BENCH_PHOTOS)) scripts/make-photos.sh
@@ -60,7 +60,7 @@ $(BENCH_PHOTOS)/logo.png:
 ## FUZZTIME; see scripts/fuzz.sh
 FUZZTIME ?= 30s
 fuzz:
-	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+	FUZZTIME=$(FUZZTIME) GO=$(GO) TAGS=$(TAGS) scripts/fuzz.sh
 
 ## bench-peers: the standard job with sharp (libvips, npm into bench/.cache)
 ## and with picbed in the same run, and the ratios
@@ -71,11 +71,11 @@ bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.js
 	FORMAT=webp node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-webp 1 > bench/out/sharp-webp.jsonl
 	JOB=plain node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-plain 3 > bench/out/sharp-plain.jsonl
 	for f in $(BENCH_PHOTOS)/std/*.jpg; do node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) - 1 one $$f; done > bench/out/sharp-rss.jsonl
-	$(GO) test -run '^$$' -bench 'Standard|Plain|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Standard|Plain|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
-	$(GO) test -run '^$$' -bench 'WebP' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
+	$(GO) test -tags $(TAGS) -run '^$$' -bench 'WebP' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
 		s=$$?; cat bench/out/picbed-webp.txt; cat bench/out/picbed-webp.txt >> bench/out/picbed.txt; exit $$s
-	$(GO) run ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
+	$(GO) run -tags $(TAGS) ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
 		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl \
 		-peer-webp bench/out/sharp-webp.jsonl -peer-webp-out bench/out/sharp-webp \
 		-peer-plain bench/out/sharp-plain.jsonl -peer-plain-out bench/out/sharp-plain | tee bench/out/peers.txt
@@ -88,7 +88,7 @@ bench/.cache/node_modules/sharp/package.json:
 ## abuse: the bad-input suite (tools/hostile) against a freshly built local
 ## server: status, JSON error, no object written, /healthz afterwards
 abuse:
-	$(GO) run ./tools/abuse
+	$(GO) run -tags $(TAGS) ./tools/abuse
 
 ## load: LOAD_CLIENTS clients upload 12 MP photos for LOAD_DURATION against a
 ## local server (PICBED_MAX_WIDTH=1920); throughput, latency, statuses, peak RSS
@@ -96,7 +96,7 @@ LOAD_CLIENTS ?= 8
 LOAD_DURATION ?= 60s
 LOAD_MEMORY_MB ?= 1024
 load:
-	$(GO) run ./tools/load -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION) -memory-mb $(LOAD_MEMORY_MB) -photos $(BENCH_PHOTOS)/std
+	$(GO) run -tags $(TAGS) ./tools/load -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION) -memory-mb $(LOAD_MEMORY_MB) -photos $(BENCH_PHOTOS)/std
 
 clean:
 	rm -rf dist

@@ -1,9 +1,10 @@
 package imageproc
 
 // BenchmarkLevers measures each codec lever of the standard job on its own,
-// old way against new way, on one 12 MP photo of the benchmark set (skipped
-// without it: `make bench` makes the set). CPU time is reported beside wall
-// time because the two cores are shared.
+// the plain pure-Go way against the way production runs (decode, resize and
+// encode are the same functions Process calls), on one 12 MP photo of the
+// benchmark set (skipped without it: `make bench` makes the set). CPU time
+// is reported beside wall time because the two cores are shared.
 
 import (
 	"bytes"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"picbed/imageproc/internal/jpegx"
-	"picbed/imageproc/internal/resample"
 
 	xdraw "golang.org/x/image/draw"
 )
@@ -25,29 +25,32 @@ func BenchmarkLevers(b *testing.B) {
 	if err != nil {
 		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
 	}
+	h, err := ReadHeader(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const w, ht = 1920, 1440
+	scale := float64(w) / float64(h.Width)
 	full, err := jpeg.Decode(bytes.NewReader(src))
 	if err != nil {
 		b.Fatal(err)
 	}
-	half, err := jpegx.Decode(src, 2)
+	decoded, err := decode(src, h, scale) // what production decodes (luma full, chroma 1/2)
 	if err != nil {
 		b.Fatal(err)
 	}
-	const w, h = 1920, 1440
-	out := resample.Resize(half, w, h, resample.Lanczos3)
+	out := resize(decoded, w, ht).(*image.YCbCr)
 	levers := []struct {
 		name string
 		run  func()
 	}{
 		{"decode/image-jpeg-full", func() { jpeg.Decode(bytes.NewReader(src)) }},
 		{"decode/jpegx-half", func() { jpegx.Decode(src, 2) }},
-		{"resize/xdraw-catmullrom-from-full", func() { xdrawScale(full, w, h) }},
-		{"resize/xdraw-catmullrom-from-half", func() { xdrawScale(half, w, h) }},
-		{"resize/planar-catmullrom-from-half", func() { resample.Resize(half, w, h, resample.CatmullRom) }},
-		{"resize/planar-lanczos3-from-half", func() { resample.Resize(half, w, h, resample.Lanczos3) }},
-		{"encode/image-jpeg-nrgba", func() { jpeg.Encode(&bytes.Buffer{}, (*image.NRGBA)(out), &jpeg.Options{Quality: 82}) }},
-		{"encode/image-jpeg-rgba", func() { jpeg.Encode(&bytes.Buffer{}, out, &jpeg.Options{Quality: 82}) }},
-		{"encode/jpegx", func() { jpegx.Encode(out, 82) }},
+		{"decode/production", func() { decode(src, h, scale) }},
+		{"resize/xdraw-catmullrom-from-full", func() { xdrawScale(full, w, ht) }},
+		{"resize/production-planes-lanczos3", func() { resize(decoded, w, ht) }},
+		{"encode/image-jpeg-ycbcr", func() { jpeg.Encode(&bytes.Buffer{}, out, &jpeg.Options{Quality: 82}) }},
+		{"encode/production-jpegx", func() { encode(out, JPEG, 82) }},
 	}
 	for _, l := range levers {
 		b.Run(l.name, func(b *testing.B) {

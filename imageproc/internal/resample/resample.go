@@ -1,8 +1,8 @@
 // Package resample shrinks opaque pictures fast: separable filters with
 // weights precomputed once per axis in 14-bit fixed point, applied to 8-bit
-// planes (the Y, Cb and Cr of a decoded JPEG, never converted at full
-// size), split across two goroutines by rows, and converted to RGBA once,
-// at the output size.
+// planes (the Y, Cb and Cr of a decoded JPEG or HEIC, never converted at
+// full size), split across two goroutines by rows. The result stays planes;
+// whoever needs RGB converts once, at the output size.
 package resample
 
 import (
@@ -16,18 +16,6 @@ type Filter struct {
 	Support float64 // kernel radius at scale 1
 	Kernel  func(x float64) float64
 }
-
-// CatmullRom is the cubic with B=0, C=1/2: sharp, little ringing.
-var CatmullRom = Filter{Support: 2, Kernel: func(x float64) float64 {
-	x = math.Abs(x)
-	switch {
-	case x < 1:
-		return (1.5*x-2.5)*x*x + 1
-	case x < 2:
-		return ((-0.5*x+2.5)*x-4)*x + 2
-	}
-	return 0
-}}
 
 // Lanczos3 is the windowed sinc with three lobes (ImageMagick's and
 // libvips's default for shrinking).
@@ -314,7 +302,7 @@ func chromaDiv(r image.YCbCrSubsampleRatio) (int, int, bool) {
 	return 0, 0, false
 }
 
-// Supported says whether Resize takes m on its fast path: an opaque
+// Supported says whether ResizePlanes takes m: an opaque
 // *image.YCbCr (4:4:4, 4:2:2, 4:2:0, 4:4:0) or *image.Gray.
 func Supported(m image.Image) bool {
 	switch m := m.(type) {
@@ -325,36 +313,6 @@ func Supported(m image.Image) bool {
 		return true
 	}
 	return false
-}
-
-// Resize scales m (Supported) to exactly w x h and returns it as an
-// *image.RGBA at the origin. Chroma planes are resampled at their own
-// resolution and upsampled (nearest) only while converting to RGB.
-func Resize(m image.Image, w, h int, f Filter) *image.RGBA {
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	switch m := m.(type) {
-	case *image.Gray:
-		b := m.Rect
-		src := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], stride: m.Stride, w: b.Dx(), h: b.Dy()}
-		y := resizePlane(src, w, h, f)
-		parallel(h, func(lo, hi int) { grayToRGBA(y, dst, lo, hi) })
-	case *image.YCbCr:
-		dx, dy, _ := chromaDiv(m.SubsampleRatio)
-		b := m.Rect
-		ys := plane{pix: m.Y[m.YOffset(b.Min.X, b.Min.Y):], stride: m.YStride, w: b.Dx(), h: b.Dy()}
-		cw, ch := (b.Max.X+dx-1)/dx-b.Min.X/dx, (b.Max.Y+dy-1)/dy-b.Min.Y/dy
-		co := m.COffset(b.Min.X, b.Min.Y)
-		cbs := plane{pix: m.Cb[co:], stride: m.CStride, w: cw, h: ch}
-		crs := plane{pix: m.Cr[co:], stride: m.CStride, w: cw, h: ch}
-		ocw, och := (w+dx-1)/dx, (h+dy-1)/dy
-		y := resizePlane(ys, w, h, f)
-		cb := resizePlane(cbs, ocw, och, f)
-		cr := resizePlane(crs, ocw, och, f)
-		parallel(h, func(lo, hi int) { ycbcrToRGBA(y, cb, cr, dx, dy, dst, lo, hi) })
-	default:
-		panic("resample: unsupported image type")
-	}
-	return dst
 }
 
 // ResizePlanes scales m (Supported) to exactly w x h and keeps it in its
@@ -394,44 +352,4 @@ func compact(p plane) plane {
 		copy(out.pix[y*p.w:(y+1)*p.w], p.pix[y*p.stride:y*p.stride+p.w])
 	}
 	return out
-}
-
-func grayToRGBA(y plane, dst *image.RGBA, lo, hi int) {
-	for row := lo; row < hi; row++ {
-		in := y.pix[row*y.stride : row*y.stride+y.w]
-		out := dst.Pix[row*dst.Stride : row*dst.Stride+4*y.w]
-		for x, v := range in {
-			o := out[4*x : 4*x+4 : 4*x+4]
-			o[0], o[1], o[2], o[3] = v, v, v, 255
-		}
-	}
-}
-
-// ycbcrToRGBA is image/color's YCbCrToRGB (JFIF, 16.16 fixed point) over
-// rows [lo, hi).
-func ycbcrToRGBA(y, cb, cr plane, dx, dy int, dst *image.RGBA, lo, hi int) {
-	w := y.w
-	for row := lo; row < hi; row++ {
-		yr := y.pix[row*y.stride : row*y.stride+w]
-		ci := (row / dy) * cb.stride
-		cbr, crr := cb.pix[ci:ci+cb.w], cr.pix[ci:ci+cr.w]
-		out := dst.Pix[row*dst.Stride : row*dst.Stride+4*w]
-		for x, yv := range yr {
-			yy := int32(yv) * 0x10101
-			c1 := int32(cbr[x/dx]) - 128
-			c2 := int32(crr[x/dx]) - 128
-			r := yy + 91881*c2
-			g := yy - 22554*c1 - 46802*c2
-			b := yy + 116130*c1
-			o := out[4*x : 4*x+4 : 4*x+4]
-			o[0], o[1], o[2], o[3] = to8(r), to8(g), to8(b), 255
-		}
-	}
-}
-
-func to8(v int32) uint8 {
-	if uint32(v)&0xff000000 == 0 {
-		return uint8(v >> 16)
-	}
-	return uint8(^(v >> 31))
 }
