@@ -49,6 +49,12 @@ type Options struct {
 	// that CheckIP refuses). For tests only.
 	AllowLoopback bool
 
+	// Deny lists further addresses never connected to, beside CheckIP's
+	// table: hosts that look public but belong to the platform. On Function
+	// Compute the door passes the runtime API's own address (FC_RUNTIME_API)
+	// here; handler never reads the environment itself.
+	Deny []netip.Prefix
+
 	// Resolver replaces the system resolver (tests).
 	Resolver Resolver
 }
@@ -216,6 +222,9 @@ func (f *Fetcher) control(network, address string, _ syscall.RawConn) error {
 }
 
 func (f *Fetcher) checkAddr(ip netip.Addr, host string) error {
+	if why := denied(ip, f.o.Deny); why != "" {
+		return &Error{Kind: KindRefused, URL: host, Reason: "it resolves to " + why}
+	}
 	if f.o.AllowLoopback && IsLoopback(ip) {
 		return nil
 	}
@@ -404,16 +413,16 @@ func (e *Error) ErrorCode() string { return kindCodes[e.Kind] }
 
 // PublicMessage says why, in words a client can act on.
 func (e *Error) PublicMessage() string {
-	u := strconv.Quote(trunc(e.URL, 200))
+	u := strconv.Quote(trunc(withoutUserinfo(e.URL), 200))
 	switch e.Kind {
 	case KindBadURL:
 		if e.Hop != "" {
-			return "the URL " + u + " redirects to " + strconv.Quote(trunc(e.Hop, 200)) + ", which is refused: " + e.Reason
+			return "the URL " + u + " redirects to " + strconv.Quote(trunc(withoutUserinfo(e.Hop), 200)) + ", which is refused: " + e.Reason
 		}
 		return "the URL " + u + " is refused: " + e.Reason
 	case KindRefused:
 		if e.Hop != "" {
-			return "the URL " + u + " redirects to " + strconv.Quote(trunc(e.Hop, 200)) + ", which is refused: " + e.Reason + "; picbed only fetches from public addresses"
+			return "the URL " + u + " redirects to " + strconv.Quote(trunc(withoutUserinfo(e.Hop), 200)) + ", which is refused: " + e.Reason + "; picbed only fetches from public addresses"
 		}
 		return "the URL " + u + " is refused: " + e.Reason + "; picbed only fetches from public addresses"
 	case KindDNS:

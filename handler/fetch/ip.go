@@ -31,6 +31,13 @@ var blockedV6 = []blocked{
 	// ::a.b.c.d, deprecated IPv4-compatible addresses: nothing legitimate
 	// uses them, and some stacks route them to the embedded IPv4 address.
 	{netip.MustParsePrefix("::/96"), "a deprecated IPv4-compatible IPv6 (::/96) address"},
+	// RFC 6666: a discard-only prefix; nothing answers there on purpose.
+	{netip.MustParsePrefix("100::/64"), "a discard-only IPv6 (100::/64) address"},
+	// RFC 5180 benchmarking, RFC 3849 and RFC 9637 documentation: never
+	// on the public internet, so a host there is somebody's private net.
+	{netip.MustParsePrefix("2001:2::/48"), "a benchmarking IPv6 (2001:2::/48) address"},
+	{netip.MustParsePrefix("2001:db8::/32"), "a documentation IPv6 (2001:db8::/32) address"},
+	{netip.MustParsePrefix("3fff::/20"), "a documentation IPv6 (3fff::/20) address"},
 	// RFC 8215 local-use NAT64: the embedded address sits at an
 	// operator-chosen offset, and the prefix is never global.
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local-use NAT64 (64:ff9b:1::/48) address"},
@@ -50,7 +57,8 @@ var (
 
 // CheckIP tells why the fetcher must not connect to a: a loopback, private,
 // link-local, carrier-grade NAT (Alibaba Cloud's metadata service
-// 100.100.100.200 lives there), multicast, reserved or unspecified address,
+// 100.100.100.200 lives there), multicast, reserved, discard-only,
+// IPv6 documentation or benchmarking, or unspecified address,
 // or an IPv6 address that embeds such an IPv4 address (mapped, translated,
 // NAT64, 6to4, Teredo). It returns "" when a is a public address. It is a
 // pure function so that its table can be tested without a network.
@@ -115,4 +123,26 @@ func embedded(a netip.Addr) []embedding {
 		out = append(out, embedding{"a Teredo", client}, embedding{"a Teredo server", v4(4)})
 	}
 	return out
+}
+
+// denied tells why a is one of the extra refused prefixes (Options.Deny),
+// in any of the spellings that reach it: plain, IPv4-mapped, or embedded in
+// an IPv6 translation form.
+func denied(a netip.Addr, deny []netip.Prefix) string {
+	if len(deny) == 0 || !a.IsValid() {
+		return ""
+	}
+	a = a.WithZone("").Unmap()
+	forms := []netip.Addr{a}
+	for _, e := range embedded(a) {
+		forms = append(forms, e.addr)
+	}
+	for _, f := range forms {
+		for _, p := range deny {
+			if p.Contains(f) {
+				return f.String() + ", an address of the platform picbed runs on"
+			}
+		}
+	}
+	return ""
 }

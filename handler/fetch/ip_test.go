@@ -71,6 +71,17 @@ func TestCheckIP(t *testing.T) {
 		{"2001:4860::8888", false}, // Google, outside Teredo 2001::/32
 		{"2606:4700::1111", false},
 		{"fe80::1%eth0", true},
+		{"100::1", true}, // RFC 6666 discard-only
+		{"100::ffff:ffff:ffff:ffff", true},
+		{"100:0:0:1::", false}, // just past 100::/64
+		{"2001:db8::1", true},  // RFC 3849 documentation
+		{"2001:db8:ffff::1", true},
+		{"2001:db9::1", false},
+		{"2001:2::1", true},  // RFC 5180 benchmarking
+		{"3fff::1", true},    // RFC 9637 documentation
+		{"192.0.2.1", false}, // IPv4 documentation: test hosts, allowed
+		{"198.51.100.7", false},
+		{"203.0.113.7", false},
 
 		// IPv4-mapped ::ffff:0:0/96, judged by the embedded address.
 		{"::ffff:127.0.0.1", true},
