@@ -30,12 +30,13 @@ func runLocal(cfg handler.Config, args []string) error {
 	if err != nil {
 		return err
 	}
+	generated := "" // printed: picbed made it, nobody else can know it
 	if len(cfg.Tokens) == 0 && !cfg.AllowAnonymous {
 		tok, err := localToken(cfg.DataDir)
 		if err != nil {
 			return err
 		}
-		cfg.Tokens = []string{tok}
+		cfg.Tokens, generated = []string{tok}, tok
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -50,9 +51,15 @@ func runLocal(cfg handler.Config, args []string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Printf("picbed %s listening on %s (storage: %s)\n", handler.Version, base, where)
-	if len(cfg.Tokens) > 0 {
-		fmt.Printf("upload token: %s\n", cfg.Tokens[0])
-		fmt.Printf("try it:\n  curl -H 'Authorization: Bearer %s' -F file=@photo.jpg %s/upload\n", cfg.Tokens[0], base)
+	// A token the operator set is never printed: terminals are recorded and
+	// output is shipped to logs; whoever set it knows it.
+	switch {
+	case generated != "":
+		fmt.Printf("upload token: %s\n", generated)
+		fmt.Printf("try it:\n  curl -H 'Authorization: Bearer %s' -F file=@photo.jpg %s/upload\n", generated, base)
+	case len(cfg.Tokens) > 0:
+		fmt.Printf("upload token: the one set in PICBED_TOKENS (not shown)\n")
+		fmt.Printf("try it:\n  curl -H \"Authorization: Bearer $TOKEN\" -F file=@photo.jpg %s/upload\n", base)
 	}
 	fmt.Printf("or open %s/ in a browser\n", base)
 

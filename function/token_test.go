@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"picbed/tools/localserver"
+)
+
+// TestLocalStartPrintsOnlyGeneratedTokens: a token the operator set in
+// PICBED_TOKENS never appears in the start-up output (terminals are
+// recorded, logs are shipped); a token picbed generated itself is printed,
+// since nobody else could know it.
+func TestLocalStartPrintsOnlyGeneratedTokens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	t.Run("set in PICBED_TOKENS: not printed", func(t *testing.T) {
+		srv, err := localserver.Start(binPath, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Stop()
+		out := srv.Output()
+		if strings.Contains(out, srv.Token) {
+			t.Errorf("the start-up output shows the token from PICBED_TOKENS:\n%s", out)
+		}
+		if !strings.Contains(out, "PICBED_TOKENS") {
+			t.Errorf("the output does not say where the token comes from:\n%s", out)
+		}
+	})
+	t.Run("generated: printed", func(t *testing.T) {
+		srv, err := localserver.Start(binPath, t.TempDir(), "PICBED_TOKENS=")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Stop()
+		b, err := os.ReadFile(filepath.Join(srv.DataDir, ".picbed-token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 16 || !strings.Contains(srv.Output(), "upload token: "+tok) {
+			t.Errorf("the generated token %q is not printed:\n%s", tok, srv.Output())
+		}
+	})
+}
