@@ -176,9 +176,10 @@ func (s *OSS) Put(ctx context.Context, key string, data []byte, o PutOptions) er
 }
 
 // Stat describes the object under key (a HEAD request), or returns
-// ErrNotFound.
+// ErrNotFound. Stat, Get and Delete take any name OSS allows
+// (CheckObjectName): inbox objects are named by whoever uploaded them.
 func (s *OSS) Stat(ctx context.Context, key string) (Object, error) {
-	if err := checkKey(key); err != nil {
+	if err := checkObjectName(key); err != nil {
 		return Object{}, err
 	}
 	b, err := s.bucket(ctx)
@@ -194,7 +195,7 @@ func (s *OSS) Stat(ctx context.Context, key string) (Object, error) {
 
 // Get reads the object under key; the SDK's CRC64 check guards the bytes.
 func (s *OSS) Get(ctx context.Context, key string) ([]byte, Object, error) {
-	if err := checkKey(key); err != nil {
+	if err := checkObjectName(key); err != nil {
 		return nil, Object{}, err
 	}
 	b, err := s.bucket(ctx)
@@ -224,7 +225,7 @@ func (s *OSS) Get(ctx context.Context, key string) ([]byte, Object, error) {
 // Delete removes the object under key; like OSS, deleting a missing
 // object succeeds.
 func (s *OSS) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := checkObjectName(key); err != nil {
 		return err
 	}
 	b, err := s.bucket(ctx)

@@ -90,6 +90,36 @@ func CheckKey(key string) error {
 	return nil
 }
 
+// MaxObjectNameLen is the longest object name OSS accepts, in bytes.
+const MaxObjectNameLen = 1023
+
+// CheckObjectName refuses what OSS itself refuses as an object name: empty,
+// over 1023 bytes, not UTF-8, or starting with '/' or '\'. Objects picbed
+// did not name (the inbox, where phones, Finder and sync tools drop
+// ".DS_Store", "._IMG_1.jpg", "a//b.jpg" or names with backslashes and
+// bidi marks) are read and deleted by the exact name OSS reported, held
+// to these rules only; every name picbed writes also passes CheckKey.
+func CheckObjectName(name string) error {
+	bad := func(why string) error { return fmt.Errorf("invalid object name %q: %s", name, why) }
+	switch {
+	case name == "" || len(name) > MaxObjectNameLen:
+		return bad("empty or longer than 1023 bytes")
+	case !utf8.ValidString(name):
+		return bad("not UTF-8")
+	case name[0] == '/' || name[0] == '\\':
+		return bad("starts with a slash or backslash")
+	}
+	return nil
+}
+
+// checkObjectName is CheckObjectName as a 400 *Error.
+func checkObjectName(name string) error {
+	if err := CheckObjectName(name); err != nil {
+		return &Error{Status: http.StatusBadRequest, Message: "invalid object name", Err: err}
+	}
+	return nil
+}
+
 // checkKey is CheckKey as the 400 *Error both stores answer with.
 func checkKey(key string) error {
 	if err := CheckKey(key); err != nil {
