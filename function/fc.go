@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"picbed/function/config"
 	"picbed/handler"
 	"picbed/storage"
 )
@@ -28,19 +29,19 @@ import (
 // runFC serves Function Compute invocations until the process is stopped.
 // FC starts the binary once per instance and hands it invocations through
 // the runtime API; fc.Start never returns.
-func runFC(cfg handler.Config) error {
+func runFC(cfg config.Config) error {
 	store, err := newOSSStore(cfg)
 	if err != nil {
 		return err
 	}
-	d := &door{h: handler.New(cfg, store)}
+	d := &door{h: handler.New(cfg.Config, store)}
 	fc.Start(d.dispatch)
 	return errors.New("fc.Start returned")
 }
 
 // newOSSStore is the OSS store every mode uses; credentials come from the
 // invocation (FC) or the environment (elsewhere), looked up per request.
-func newOSSStore(cfg handler.Config) (*storage.OSS, error) {
+func newOSSStore(cfg config.Config) (*storage.OSS, error) {
 	return storage.NewOSS(storage.OSSConfig{Endpoint: cfg.OSSEndpoint, Bucket: cfg.OSSBucket, Credentials: credentials})
 }
 
@@ -321,12 +322,6 @@ func httpRequest(ctx context.Context, ev events.HTTPTriggerEvent) (*http.Request
 	req.RequestURI = u.RequestURI()
 	if ev.TriggerContext.Http.SourceIp != nil {
 		req.RemoteAddr = *ev.TriggerContext.Http.SourceIp + ":0"
-	}
-	// FC's own request id is the one picbed logs; whatever the client sent
-	// under this name is replaced.
-	req.Header.Del("X-Fc-Request-Id")
-	if id := requestID(ctx); id != "" {
-		req.Header.Set("X-Fc-Request-Id", id)
 	}
 	return req, nil
 }

@@ -16,13 +16,14 @@ import (
 	"syscall"
 	"time"
 
+	"picbed/function/config"
 	"picbed/handler"
 	"picbed/storage"
 )
 
 // runLocal serves the handler on cfg.Listen with a local-directory store
 // until SIGINT/SIGTERM, then finishes in-flight requests and returns.
-func runLocal(cfg handler.Config, args []string) error {
+func runLocal(cfg config.Config, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("unknown command %q", args[0])
 	}
@@ -43,7 +44,7 @@ func runLocal(cfg handler.Config, args []string) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler.New(cfg, store),
+		Handler:           handler.New(cfg.Config, store),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      3 * time.Minute,
@@ -81,7 +82,7 @@ func runLocal(cfg handler.Config, args []string) error {
 // newStore is the store cfg names: the OSS bucket (PICBED_STORAGE=oss;
 // outside FC with the ALIBABA_CLOUD_* credentials) or the data directory.
 // where names it for the operator.
-func newStore(cfg handler.Config) (store handler.Store, where string, err error) {
+func newStore(cfg config.Config) (store handler.Store, where string, err error) {
 	if cfg.Storage == "oss" {
 		oss, err := newOSSStore(cfg)
 		if err != nil {

@@ -9,17 +9,17 @@ import (
 	"log/slog"
 	"os"
 
-	"picbed/handler"
+	"picbed/function/config"
 )
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	cfg, err := handler.LoadConfig(os.Getenv)
+	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "picbed: invalid configuration:\n%v\n", err)
 		os.Exit(2)
 	}
-	handler.SetMemoryLimit(cfg)
+	config.SetMemoryLimit(cfg)
 	switch {
 	case cfg.OnFC:
 		err = runFC(cfg)

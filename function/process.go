@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"picbed/function/config"
 	"picbed/handler"
 )
 
@@ -17,7 +18,7 @@ import (
 // ALIBABA_CLOUD_* credentials), and its link is printed. Useful to migrate
 // a folder of blog images. One bad file does not stop the others; the exit
 // status says whether any failed.
-func runProcess(cfg handler.Config, files []string) error {
+func runProcess(cfg config.Config, files []string) error {
 	if len(files) == 0 {
 		return errors.New("usage: main process <file>... (or make process FILES='a.jpg b.png')")
 	}
@@ -25,7 +26,7 @@ func runProcess(cfg handler.Config, files []string) error {
 	if err != nil {
 		return err
 	}
-	h := handler.New(cfg, store)
+	h := handler.New(cfg.Config, store)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	failed := 0

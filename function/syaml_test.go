@@ -11,7 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"picbed/handler"
+	"picbed/function/config"
+	"picbed/handler/keys"
 )
 
 // sFile is the part of s.yaml the code depends on.
@@ -125,15 +126,15 @@ func TestSYamlMatchesTheCode(t *testing.T) {
 			}
 			continue
 		}
-		if !slices.Contains(handler.Variables, k) {
-			t.Errorf("s.yaml sets %s, which picbed does not read (not in handler.Variables)", k)
+		if !slices.Contains(config.Variables, k) {
+			t.Errorf("s.yaml sets %s, which picbed does not read (not in config.Variables)", k)
 		}
 		if strings.Contains(v, "${env") && !strings.Contains(v, ",") && k != "PICBED_TOKENS" && k != "PICBED_OSS_BUCKET" {
 			t.Errorf("%s = %s has no default: every optional secret needs one", k, v)
 		}
 		env[k] = resolve(v, vars)
 	}
-	cfg, err := handler.LoadConfig(func(k string) string { return env[k] })
+	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("the environment s.yaml sets does not load:\n%v", err)
 	}
@@ -212,7 +213,7 @@ func readPolicy(t *testing.T, name string) policy {
 }
 
 func TestPoliciesAreLeastPrivilege(t *testing.T) {
-	tmpl, err := handler.ParseKeyTemplate(handler.DefaultKeyTemplate)
+	tmpl, err := keys.Parse(keys.Default)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"picbed/handler/admission"
 	"picbed/storage"
 	"picbed/tools/hostile"
 )
@@ -20,10 +21,8 @@ import (
 // names, exactly one object with a safe key), and the server stays healthy.
 func TestHostileInput(t *testing.T) {
 	const maxBytes = 1 << 20
-	s := newTestServer(t, serverOpts{env: map[string]string{
-		"PICBED_MAX_BYTES":    "1048576",
-		"PICBED_KEY_TEMPLATE": "img/{name}-{hash:12}.{ext}",
-	}})
+	tmpl := withTemplate(t, "img/{name}-{hash:12}.{ext}")
+	s := newTestServer(t, serverOpts{cfg: func(c *Config) { c.MaxBytes = maxBytes; tmpl(c) }})
 	cases := hostile.Cases(maxBytes, fixture(t, "phone.jpg"), testToken)
 	if len(cases) < 60 {
 		t.Fatalf("the suite has %d cases; it lost some", len(cases))
@@ -111,7 +110,7 @@ func checkHostile(t *testing.T, s *testServer, c hostile.Case, resp *http.Respon
 // Retry-After, never anything else, and one object.
 func TestHostileConcurrentSameImage(t *testing.T) {
 	s := newTestServer(t, serverOpts{})
-	s.h.admit = newAdmission(40 << 20) // one phone photo at a time
+	s.h.admit = admission.New(40 << 20) // one phone photo at a time
 	phone := fixture(t, "phone.jpg")
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"image/png"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,16 +26,15 @@ type clientEnv struct {
 }
 
 // newClientEnv starts picbed with local storage in a temporary directory
-// and the environment overrides in extra ("" deletes a default).
-func newClientEnv(t *testing.T, extra map[string]string, opts ...Option) *clientEnv {
+// and the configuration changes in extra (nil: none).
+func newClientEnv(t *testing.T, extra func(*Config), opts ...Option) *clientEnv {
 	t.Helper()
-	env := map[string]string{
-		"PICBED_STORAGE":    "local",
-		"PICBED_TOKENS":     clientToken,
-		"PICBED_PUBLIC_URL": "https://img.example.com",
-	}
-	maps.Copy(env, extra)
-	s := startTestServer(t, serverOpts{env: env, opts: opts})
+	s := startTestServer(t, serverOpts{opts: opts, cfg: func(c *Config) {
+		c.Tokens, c.PublicURL = []string{clientToken}, "https://img.example.com"
+		if extra != nil {
+			extra(c)
+		}
+	}})
 	return &clientEnv{srv: s.Server, dir: s.dir}
 }
 

@@ -85,9 +85,9 @@ func TestDeleteLink(t *testing.T) {
 }
 
 func TestDeleteLinkSecret(t *testing.T) {
-	withSecret := newClientEnv(t, map[string]string{"PICBED_DELETE_SECRET": "a-delete-secret-of-some-length"})
+	withSecret := newClientEnv(t, func(c *Config) { c.DeleteSecret = "a-delete-secret-of-some-length" })
 	plain := newClientEnv(t, nil)
-	anonymous := newClientEnv(t, map[string]string{"PICBED_TOKENS": "", "PICBED_ALLOW_ANONYMOUS": "true"})
+	anonymous := newClientEnv(t, func(c *Config) { c.Tokens, c.AllowAnonymous = nil, true })
 	k1, l1 := withSecret.uploadForDeleteURL(t, 3)
 	k2, l2 := plain.uploadForDeleteURL(t, 3)
 	if k1 != k2 {

@@ -58,6 +58,10 @@ func classify(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	var sf *storeError
+	if errors.As(err, &sf) {
+		return storageFailure(sf)
+	}
 	var ce codedError
 	if errors.As(err, &ce) {
 		return &Error{Status: ce.HTTPStatus(), Code: ce.ErrorCode(), Message: ce.PublicMessage(), Err: err}
@@ -76,13 +80,19 @@ func classify(err error) *Error {
 	}
 	var se statusError
 	if errors.As(err, &se) {
-		e := &Error{Status: se.HTTPStatus(), Code: codeFor(se.HTTPStatus()), Message: se.PublicMessage(), Err: err}
-		if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
-			e.RetryAfter = 5 // whoever said "try again" should say when
-		}
-		return e
+		return statusFailure(se, err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "picbed hit an internal error; the request id in the log tells what happened", Err: err}
+}
+
+// statusFailure answers an error that carries its own status and public
+// message (err is se, or wraps it).
+func statusFailure(se statusError, err error) *Error {
+	e := &Error{Status: se.HTTPStatus(), Code: codeFor(se.HTTPStatus()), Message: se.PublicMessage(), Err: err}
+	if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
+		e.RetryAfter = 5 // whoever said "try again" should say when
+	}
+	return e
 }
 
 // publicDetail is the error text imageproc produced: it names formats and

@@ -39,12 +39,6 @@ const (
 	Failed    = "failed"
 )
 
-// WithRequestID tags ctx with the request id picbed logs (the FC request id
-// for events), so that every log line of one invocation can be found.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
 // ProcessObject turns one object that arrived in the inbox (an OSS event)
 // into a public image, with the same recipe and key template as uploads.
 //

@@ -49,7 +49,7 @@ func (h *Handler) fetchImage(ctx context.Context, rawURL string) (image, error) 
 			return image{}, errorf(http.StatusNotFound, "not_found", "%q is under this server's public URL but no image is stored there", truncate(rawURL, 200))
 		}
 		if err != nil {
-			return image{}, storageError(err)
+			return image{}, err
 		}
 		return image{data: data, name: path.Base(key)}, nil
 	}

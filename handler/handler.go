@@ -20,20 +20,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"picbed/handler/admission"
 	"picbed/handler/fetch"
+	"picbed/handler/webhooksig"
 	"picbed/imageproc"
-	"picbed/storage"
 )
-
-// Store is what picbed needs from storage: a few methods, implemented by
-// storage.Local and storage.OSS.
-type Store interface {
-	Put(ctx context.Context, key string, data []byte, o storage.PutOptions) error
-	Stat(ctx context.Context, key string) (storage.Object, error)
-	Get(ctx context.Context, key string) ([]byte, storage.Object, error)
-	List(ctx context.Context, prefix, cursor string, limit int) ([]storage.Object, string, error)
-	Delete(ctx context.Context, key string) error
-}
 
 // Version is set at build time (-ldflags "-X picbed/handler.Version=...").
 var Version = "dev"
@@ -47,7 +38,7 @@ type Handler struct {
 	mux    *http.ServeMux
 	now    func() time.Time
 	log    *slog.Logger
-	admit  *admission // memory budget for decoding; see admission.go
+	admit  *admission.Limiter // memory budget for decoding (handler/admission)
 	limits timeLimits
 	// pipeline is imageproc.Process; tests slow it down or make it panic.
 	pipeline func([]byte, imageproc.Recipe) (imageproc.Result, error)
@@ -71,7 +62,7 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 // New builds the Handler for cfg and store.
 func New(cfg Config, store Store, opts ...Option) *Handler {
 	h := &Handler{cfg: cfg, store: store, now: time.Now, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
-	h.admit = newAdmission(cfg.MemoryBudget())
+	h.admit = admission.New(admission.Budget(cfg.MemoryMB))
 	h.deleteKey = deleteLinkKey(cfg)
 	for _, t := range cfg.Tokens {
 		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
@@ -79,10 +70,11 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(h)
 	}
+	h.store = guardStore(store, &h.limits) // the one way to the store: time limit and error mapping
 	m := http.NewServeMux()
 	m.Handle("GET /healthz", h.route(h.healthz))
 	m.Handle("POST /upload", h.route(h.auth(h.upload)))
-	if cfg.Storage == "local" {
+	if cfg.LocalFiles {
 		m.Handle("GET /f/{key...}", h.route(h.serveFile))
 	}
 	h.remoteRoutes(m) // remote.go: upload by URL, rehost, webhook
@@ -97,7 +89,7 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 // never the query string or a header: those may hold tokens.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := requestIDFrom(r.Header.Get("X-Fc-Request-Id"))
+	id := requestIDFrom(givenRequestID(r.Context()))
 	st := &reqState{id: id, log: h.log.With("request_id", id)}
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, st))
 	body := &countingBody{ReadCloser: r.Body}
@@ -177,11 +169,26 @@ func stateFrom(ctx context.Context) *reqState {
 	return st
 }
 
+// requestID is the id of the request (or invocation) ctx belongs to.
 func requestID(ctx context.Context) string {
 	if st := stateFrom(ctx); st != nil {
 		return st.id
 	}
-	return ""
+	return givenRequestID(ctx)
+}
+
+type givenIDKey struct{}
+
+// WithRequestID tags ctx with the id the door was given for this request or
+// invocation (FC's request id), so that it is the id picbed echoes in
+// X-Request-Id and logs. Without one, ServeHTTP makes its own.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, givenIDKey{}, id)
+}
+
+func givenRequestID(ctx context.Context) string {
+	id, _ := ctx.Value(givenIDKey{}).(string)
+	return id
 }
 
 // logFrom is the request's logger (with its id), or the default logger
@@ -200,7 +207,7 @@ func notePath(ctx context.Context, p string) {
 	}
 }
 
-// requestIDFrom keeps FC's request id when it looks like one (it is echoed
+// requestIDFrom keeps the door's request id when it looks like one (it is echoed
 // in a header and logged), else makes a new one.
 func requestIDFrom(fc string) string {
 	if fc != "" && len(fc) <= 128 && !strings.ContainsFunc(fc, func(r rune) bool {
@@ -283,16 +290,7 @@ func (h *Handler) auth(fn routeFunc) routeFunc {
 	}
 }
 
-func bearer(r *http.Request) string { return bearerToken(r.Header) }
-
-// bearerToken is the token of an "Authorization: Bearer" header, or "".
-func bearerToken(hd http.Header) string {
-	a := hd.Get("Authorization")
-	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	return ""
-}
+func bearer(r *http.Request) string { return webhooksig.BearerToken(r.Header) }
 
 // checkToken accepts when any candidate equals any configured token. Every
 // comparison runs on fixed-length digests, so timing tells neither the

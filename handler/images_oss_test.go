@@ -24,12 +24,8 @@ func TestGalleryOverOSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"PICBED_STORAGE": "oss", "PICBED_OSS_BUCKET": "blog", "PICBED_OSS_ENDPOINT": fake.Endpoint(),
-		"PICBED_TOKENS": clientToken, "PICBED_PUBLIC_URL": "https://img.example.com"}
-	cfg, err := LoadConfig(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := DefaultConfig("https://img.example.com")
+	cfg.Tokens, cfg.OSSBucket = []string{clientToken}, "blog"
 	srv := httptest.NewServer(New(cfg, store))
 	t.Cleanup(srv.Close)
 	e := &clientEnv{srv: srv}

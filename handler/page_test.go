@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"picbed/imageproc"
 )
 
 func TestPage(t *testing.T) {
@@ -53,7 +55,13 @@ func TestPage(t *testing.T) {
 }
 
 func TestPageConfigured(t *testing.T) {
-	e := newClientEnv(t, map[string]string{"PICBED_WATERMARK_TEXT": "© me", "PICBED_MAX_BYTES": "524288"})
+	e := newClientEnv(t, func(c *Config) {
+		wm, err := imageproc.NewWatermark(imageproc.Watermark{Text: "© me", Position: "bottom-right", Opacity: 0.7, Scale: 0.15})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Watermark, c.MaxBytes = wm, 524288
+	})
 	page := string(e.do(t, "GET", "/", nil).body)
 	for _, want := range []string{`id="opt-wm"`, `data-watermark="true"`, `data-max-bytes="524288"`, `up to 512 KiB each`} {
 		if !strings.Contains(page, want) {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"picbed/handler/extract"
 	"picbed/imageproc"
 )
 
@@ -56,25 +57,25 @@ func (h *Handler) rehost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var links []imageLink
+	var links []extract.Link
 	if isHTML {
-		links = normalizeLinks(extractHTML(doc))
+		links = extract.HTML(doc)
 	} else {
-		links = extractImages(doc)
+		links = extract.Markdown(doc)
 	}
 	out, repl := h.rehostLinks(r.Context(), links, base, o.recipe)
 	field := "markdown"
 	if isHTML {
 		field = "html"
 	}
-	out[field] = rewriteLinks(doc, links, repl)
+	out[field] = extract.Rewrite(doc, links, repl)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // rehostLinks moves the images links point to here, within rehostBudget:
 // the answer's per-image part, and each written link's new URL.
-func (h *Handler) rehostLinks(ctx context.Context, links []imageLink, base *url.URL, rc imageproc.Recipe) (map[string]any, map[string]string) {
+func (h *Handler) rehostLinks(ctx context.Context, links []extract.Link, base *url.URL, rc imageproc.Recipe) (map[string]any, map[string]string) {
 	plan := h.planRehost(links, base)
 	ctx, cancel := context.WithTimeout(ctx, rehostBudget)
 	defer cancel()
@@ -138,7 +139,7 @@ type rehostPlan struct {
 // planRehost drops links that need no work (data: URLs, other schemes,
 // images already under PICBED_PUBLIC_URL) and resolves relative ones
 // against base.
-func (h *Handler) planRehost(links []imageLink, base *url.URL) rehostPlan {
+func (h *Handler) planRehost(links []extract.Link, base *url.URL) rehostPlan {
 	p := rehostPlan{resolved: map[string]string{}}
 	seenLink, seenAbs := map[string]bool{}, map[string]bool{}
 	for _, l := range links {

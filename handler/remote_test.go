@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -35,16 +34,15 @@ type rhEnv struct {
 	maxIn    int
 }
 
-func newRhEnv(t *testing.T, extra map[string]string, opts ...Option) *rhEnv {
+func newRhEnv(t *testing.T, extra func(*Config), opts ...Option) *rhEnv {
 	t.Helper()
-	env := map[string]string{
-		"PICBED_TOKENS":         rhToken,
-		"PICBED_PUBLIC_URL":     rhPublic,
-		"PICBED_WEBHOOK_SECRET": rhSecret,
-	}
-	maps.Copy(env, extra)
 	opts = append([]Option{WithFetchOptions(fetch.Options{AllowLoopback: true, Timeout: 10 * time.Second})}, opts...)
-	s := startTestServer(t, serverOpts{env: env, opts: opts})
+	s := startTestServer(t, serverOpts{opts: opts, cfg: func(c *Config) {
+		c.Tokens, c.PublicURL, c.WebhookSecret = []string{rhToken}, rhPublic, rhSecret
+		if extra != nil {
+			extra(c)
+		}
+	}})
 	e := &rhEnv{h: s.h, store: s.store, hits: map[string]int{}}
 	phone, logo, portrait := fixture(t, "phone.jpg"), fixture(t, "logo.png"), fixture(t, "portrait6.jpg")
 	serve := func(ct string, b []byte) http.HandlerFunc {
@@ -202,7 +200,7 @@ func TestUploadByURL(t *testing.T) {
 
 func TestUploadByURLLimits(t *testing.T) {
 	t.Run("over PICBED_MAX_BYTES", func(t *testing.T) {
-		e := newRhEnv(t, map[string]string{"PICBED_MAX_BYTES": "100000"}) // phone.jpg is larger
+		e := newRhEnv(t, func(c *Config) { c.MaxBytes = 100000 }) // phone.jpg is larger
 		rec, m := e.uploadJSON(t, map[string]string{"url": e.origin.URL + "/2024/05/phone.jpg"})
 		if rec.Code != 413 || m["error"] != "too_large" {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -210,11 +208,8 @@ func TestUploadByURLLimits(t *testing.T) {
 	})
 	t.Run("default fetcher refuses a loopback origin", func(t *testing.T) {
 		e := newRhEnv(t, nil)
-		vars := map[string]string{"PICBED_DATA_DIR": t.TempDir(), "PICBED_TOKENS": rhToken}
-		cfg, err := LoadConfig(func(k string) string { return vars[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := DefaultConfig("http://127.0.0.1:9000/f")
+		cfg.Tokens, cfg.LocalFiles = []string{rhToken}, true
 		e.h = New(cfg, e.store) // no WithFetchOptions: the production fetcher
 		rec, m := e.uploadJSON(t, map[string]string{"url": e.origin.URL + "/2024/05/phone.jpg"})
 		if rec.Code != 400 || m["error"] != "url_refused" {

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"picbed/handler/keys"
 	"picbed/imageproc"
 	"picbed/storage"
 )
@@ -244,11 +245,11 @@ func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.He
 	sum.Write([]byte(rc.Key()))
 	hash := hex.EncodeToString(sum.Sum(nil))
 	outFmt := rc.OutputFormat(hdr.Format)
-	key, err := h.cfg.KeyTemplate.Execute(keyVars{Time: h.now(), Hash: hash, Name: img.name, Ext: outFmt.Ext()})
+	key, err := h.cfg.KeyTemplate.Execute(keys.Vars{Time: h.now(), Hash: hash, Name: img.name, Ext: outFmt.Ext()})
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "bad_name", "cannot make an object key from this file name; rename the file")
 	}
-	obj, err := h.stat(ctx, key)
+	obj, err := h.store.Stat(ctx, key)
 	if err == nil {
 		u := h.fromObject(obj, img.name)
 		u.Deduplicated = true
@@ -256,7 +257,7 @@ func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.He
 		return u, nil
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
-		return nil, storageError(err)
+		return nil, err
 	}
 	res, err := h.process(ctx, img.data, hdr, rc)
 	if err != nil {
@@ -278,27 +279,14 @@ func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.He
 		"source-format": string(res.Info.Source.Format),
 		"source-frames": strconv.Itoa(res.Info.Source.Frames),
 	}
-	if err := h.put(ctx, key, res.Data, storage.PutOptions{ContentType: outFmt.MIME(), Meta: meta}); err != nil {
-		return nil, storageError(err)
+	if err := h.store.Put(ctx, key, res.Data, storage.PutOptions{ContentType: outFmt.MIME(), Meta: meta}); err != nil {
+		return nil, err
 	}
 	u := h.links(key, img.name)
 	u.Width, u.Height, u.Size, u.Format = res.Info.Output.Width, res.Info.Output.Height, len(res.Data), outFmt
 	u.Source = res.Info.Source
 	u.Path = res.Info.Path
 	return u, nil
-}
-
-// stat and put are the store's calls under the storage time limit.
-func (h *Handler) stat(ctx context.Context, key string) (storage.Object, error) {
-	ctx, cancel := h.limits.stage(ctx, h.limits.storage)
-	defer cancel()
-	return h.store.Stat(ctx, key)
-}
-
-func (h *Handler) put(ctx context.Context, key string, data []byte, o storage.PutOptions) error {
-	ctx, cancel := h.limits.stage(ctx, h.limits.storage)
-	defer cancel()
-	return h.store.Put(ctx, key, data, o)
 }
 
 // fromObject answers for an image stored earlier, from its metadata.

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"picbed/handler/keys"
 	"picbed/imageproc"
 	"picbed/storage"
 	"picbed/tools/hostile"
@@ -303,7 +304,7 @@ func TestUploadRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_MAX_BYTES": fmt.Sprint(maxBytes)}})
+			s := newTestServer(t, serverOpts{cfg: func(c *Config) { c.MaxBytes = int64(maxBytes) }})
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
 			resp, body := s.send(t, tt.req(s))
@@ -343,10 +344,10 @@ func TestUploadNamesCannotEscape(t *testing.T) {
 		"Chinese":       "猫 照片.png",
 		"control chars": "a\r\nb\tc.png",
 	}
-	for _, tmpl := range []string{"img/{name}-{hash:8}.{ext}", "n/{name}/{hash}.{ext}", DefaultKeyTemplate} {
+	for _, tmpl := range []string{"img/{name}-{hash:8}.{ext}", "n/{name}/{hash}.{ext}", keys.Default} {
 		for label, name := range names {
 			t.Run(tmpl+"/"+label, func(t *testing.T) {
-				s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_KEY_TEMPLATE": tmpl}})
+				s := newTestServer(t, serverOpts{cfg: withTemplate(t, tmpl)})
 				resp, body := s.send(t, s.newRequest(t, "POST", "/upload?name="+url.QueryEscape(name), bytes.NewReader(logo), "image/png"))
 				if resp.StatusCode != 200 {
 					t.Fatalf("status = %d %s, want 200", resp.StatusCode, body)
@@ -369,7 +370,7 @@ func TestUploadNamesCannotEscape(t *testing.T) {
 		}
 	}
 	t.Run("multipart file name", func(t *testing.T) {
-		s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_KEY_TEMPLATE": "up/{name}/{hash:8}.{ext}"}})
+		s := newTestServer(t, serverOpts{cfg: withTemplate(t, "up/{name}/{hash:8}.{ext}")})
 		body, ct := multipartBody(t, formPart{field: "file", filename: "../../../etc/passwd.png", data: logo})
 		resp, b := s.send(t, s.newRequest(t, "POST", "/upload", body, ct))
 		if resp.StatusCode != 200 {
@@ -464,7 +465,7 @@ func TestServeFiles(t *testing.T) {
 // refused before any of it is read, so a client using Expect:
 // 100-continue never sends it.
 func TestDeclaredOversizeNotRead(t *testing.T) {
-	s := newTestServer(t, serverOpts{env: map[string]string{"PICBED_MAX_BYTES": "65536"}})
+	s := newTestServer(t, serverOpts{cfg: func(c *Config) { c.MaxBytes = 65536 }})
 	for _, ct := range []string{"image/jpeg", "application/json", "multipart/form-data; boundary=x"} {
 		t.Run(ct, func(t *testing.T) {
 			body := &countingReader{r: bytes.NewReader(make([]byte, 8<<20))}

@@ -3,37 +3,23 @@ package handler
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"picbed/handler/extract"
+	"picbed/handler/webhooksig"
 )
 
 // Bounds of one webhook event.
 const (
-	webhookMaxBody     = 2 << 20         // a post with html, lexical and its previous version
-	webhookReplay      = 5 * time.Minute // Ghost signatures older (or newer) than this are refused
-	webhookNestedDepth = 3               // JSON inside JSON strings (lexical, mobiledoc) looked into
-)
-
-// sigScheme is how a CMS proves it knows PICBED_WEBHOOK_SECRET.
-type sigScheme int
-
-const (
-	sigNone   sigScheme = iota
-	sigGhost            // X-Ghost-Signature: sha256=<hex HMAC(secret, body+t)>, t=<ms>
-	sigGitHub           // X-Hub-Signature-256: sha256=<hex HMAC(secret, body)>
-	sigWP               // X-WP-Webhook-Signature: base64(HMAC(secret, body))
-	sigBearer           // Authorization: Bearer <secret>
+	webhookMaxBody     = 2 << 20 // a post with html, lexical and its previous version
+	webhookNestedDepth = 3       // JSON inside JSON strings (lexical, mobiledoc) looked into
 )
 
 // webhook is POST /webhook: a blog CMS tells picbed about a post; every
@@ -45,14 +31,14 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) error {
 	if secret == "" {
 		return errorf(http.StatusServiceUnavailable, "webhook_disabled", "webhooks are off: set PICBED_WEBHOOK_SECRET (16+ characters) on the server and give your CMS the same secret")
 	}
-	scheme := webhookScheme(r.Header)
+	scheme := webhooksig.Detect(r.Header)
 	switch scheme {
-	case sigNone:
+	case webhooksig.None:
 		return errorf(http.StatusUnauthorized, "unauthorized", "unsigned webhook: send X-Ghost-Signature, X-Hub-Signature-256 or X-WP-Webhook-Signature made with PICBED_WEBHOOK_SECRET, or 'Authorization: Bearer <secret>'")
-	case sigBearer:
+	case webhooksig.Bearer:
 		// Nothing in the body is needed to check a static header: refuse
 		// strangers before reading a byte of it.
-		if err := verifyWebhook(sigBearer, r.Header, nil, secret, h.now()); err != nil {
+		if err := verifyWebhook(webhooksig.Bearer, r.Header, nil, secret, h.now()); err != nil {
 			return err
 		}
 	}
@@ -76,7 +62,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	var links []imageLink
+	var links []extract.Link
 	walkStrings(payload, "", 0, func(key, s string) { links = append(links, stringLinks(key, s)...) })
 	// Rehosting goes on after a CMS hangs up (Ghost waits 2 s, then
 	// retries; the retry finds the images stored).
@@ -88,99 +74,13 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// webhookScheme picks the proof a request offers, strongest first.
-func webhookScheme(hd http.Header) sigScheme {
-	switch {
-	case hd.Get("X-Ghost-Signature") != "":
-		return sigGhost
-	case hd.Get("X-Hub-Signature-256") != "":
-		return sigGitHub
-	case hd.Get("X-WP-Webhook-Signature") != "":
-		return sigWP
-	case bearerToken(hd) != "":
-		return sigBearer
-	}
-	return sigNone
-}
-
-// verifyWebhook checks the request's proof against secret. Every
-// comparison is constant time; messages say what was wrong with the
-// request, never what was expected.
-func verifyWebhook(scheme sigScheme, hd http.Header, body []byte, secret string, now time.Time) error {
-	bad := func(format string, args ...any) error {
-		return errorf(http.StatusUnauthorized, "bad_signature", format, args...)
-	}
-	mac := func(parts ...[]byte) []byte {
-		m := hmac.New(sha256.New, []byte(secret))
-		for _, p := range parts {
-			m.Write(p)
-		}
-		return m.Sum(nil)
-	}
-	switch scheme {
-	case sigGhost:
-		sig, ts, ok := parseGhostSignature(hd.Get("X-Ghost-Signature"))
-		if !ok {
-			return bad("X-Ghost-Signature must look like 'sha256=<64 hex digits>, t=<milliseconds>'")
-		}
-		ms, _ := strconv.ParseInt(ts, 10, 64)
-		if d := now.Sub(time.UnixMilli(ms)); d > webhookReplay || d < -webhookReplay {
-			return bad("X-Ghost-Signature is timestamped %s from now, outside the %s replay window; check the clocks", d.Round(time.Second), webhookReplay)
-		}
-		if !hmac.Equal(sig, mac(body, []byte(ts))) {
-			return bad("X-Ghost-Signature does not match: the Ghost webhook's secret must equal PICBED_WEBHOOK_SECRET")
-		}
-	case sigGitHub:
-		v := hd.Get("X-Hub-Signature-256")
-		sig, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(v), "sha256="))
-		if !strings.HasPrefix(strings.TrimSpace(v), "sha256=") || err != nil || len(sig) != sha256.Size {
-			return bad("X-Hub-Signature-256 must look like 'sha256=<64 hex digits>'")
-		}
-		if !hmac.Equal(sig, mac(body)) {
-			return bad("X-Hub-Signature-256 does not match: sign the raw body with HMAC-SHA256 and PICBED_WEBHOOK_SECRET")
-		}
-	case sigWP:
-		sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(hd.Get("X-WP-Webhook-Signature")))
-		if err != nil || len(sig) != sha256.Size {
-			return bad("X-WP-Webhook-Signature must be the base64 of an HMAC-SHA256")
-		}
-		if !hmac.Equal(sig, mac(body)) {
-			return bad("X-WP-Webhook-Signature does not match: the WP Webhooks secret key must equal PICBED_WEBHOOK_SECRET")
-		}
-	case sigBearer:
-		got, want := sha256.Sum256([]byte(bearerToken(hd))), sha256.Sum256([]byte(secret))
-		if !hmac.Equal(got[:], want[:]) {
-			return bad("the bearer token is not PICBED_WEBHOOK_SECRET")
-		}
-	default:
-		return bad("unsigned webhook")
+// verifyWebhook checks the request's proof, answering 401 bad_signature
+// with what was wrong with it.
+func verifyWebhook(scheme webhooksig.Scheme, hd http.Header, body []byte, secret string, now time.Time) error {
+	if err := webhooksig.Verify(scheme, hd, body, secret, now); err != nil {
+		return errorf(http.StatusUnauthorized, "bad_signature", "%s", err.Error())
 	}
 	return nil
-}
-
-// parseGhostSignature splits "sha256=<hex>, t=<ms>" (in either order).
-// The timestamp is returned as written: the HMAC covers exactly that text.
-func parseGhostSignature(v string) (sig []byte, ts string, ok bool) {
-	for _, part := range strings.Split(v, ",") {
-		k, val, found := strings.Cut(strings.TrimSpace(part), "=")
-		if !found {
-			return nil, "", false
-		}
-		switch k {
-		case "sha256":
-			b, err := hex.DecodeString(val)
-			if err != nil || len(b) != sha256.Size {
-				return nil, "", false
-			}
-			sig = b
-		case "t":
-			if _, err := strconv.ParseInt(val, 10, 64); err != nil || val == "" {
-				return nil, "", false
-			}
-			ts = val
-		}
-	}
-	return sig, ts, sig != nil && ts != ""
 }
 
 // decodeJSON reads one JSON value, numbers kept as written.
@@ -242,16 +142,16 @@ func nestedJSON(s string, depth int) (any, bool) {
 // string when it is a URL under an image-ish key (Ghost's feature_image,
 // a lexical image node's src), else the images written in it as HTML
 // (under an "html" key) or as Markdown with inline HTML.
-func stringLinks(key, s string) []imageLink {
+func stringLinks(key, s string) []extract.Link {
 	if imageKey(key) {
 		if t := strings.TrimSpace(s); strings.HasPrefix(t, "http://") || strings.HasPrefix(t, "https://") {
-			return []imageLink{{Start: 0, End: len(s), Text: s, URL: t}}
+			return []extract.Link{{Start: 0, End: len(s), Text: s, URL: t}}
 		}
 	}
 	if strings.EqualFold(key, "html") {
-		return normalizeLinks(extractHTML(s))
+		return extract.HTML(s)
 	}
-	return extractImages(s)
+	return extract.Markdown(s)
 }
 
 // imageKey tells a key whose value is an image URL on its own.
@@ -279,12 +179,12 @@ func rewriteString(key, s string, repl map[string]string, depth int) string {
 		return strings.TrimSuffix(b.String(), "\n")
 	}
 	links := stringLinks(key, s)
-	if len(links) == 1 && links[0].Start == 0 && links[0].End == len(s) && links[0].Kind == linkMarkdown && imageKey(key) {
+	if len(links) == 1 && links[0].Start == 0 && links[0].End == len(s) && links[0].Kind == extract.KindMarkdown && imageKey(key) {
 		if nu, ok := repl[links[0].URL]; ok {
 			return nu
 		}
 	}
-	return rewriteLinks(s, links, repl)
+	return extract.Rewrite(s, links, repl)
 }
 
 func rewriteValue(v any, key string, repl map[string]string, depth int) (any, bool) {

@@ -14,7 +14,7 @@ GO=${GO:-go}
 TAGS=${TAGS:-nodynamic} # the pure-wasm codecs FC runs, as everywhere else
 rc=0
 for target in FuzzSniff:./imageproc/ FuzzStrip:./imageproc/ FuzzProcess:./imageproc/ \
-    FuzzDecode:./imageproc/internal/jpegx/ FuzzExtract:./handler/; do
+    FuzzDecode:./imageproc/internal/jpegx/ FuzzExtract:./handler/extract/; do
   f=${target%%:*} pkg=${target#*:}
   out=$(mktemp)
   $GO test -tags "$TAGS" -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s "$pkg" >"$out" 2>&1

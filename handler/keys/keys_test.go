@@ -1,4 +1,4 @@
-package handler
+package keys
 
 import (
 	"regexp"
@@ -9,7 +9,7 @@ import (
 	"picbed/storage"
 )
 
-func TestParseKeyTemplate(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		tmpl   string
 		ok     bool
@@ -40,9 +40,9 @@ func TestParseKeyTemplate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
-			kt, err := ParseKeyTemplate(tt.tmpl)
+			kt, err := Parse(tt.tmpl)
 			if (err == nil) != tt.ok {
-				t.Fatalf("ParseKeyTemplate(%q) error = %v, want ok=%v", tt.tmpl, err, tt.ok)
+				t.Fatalf("Parse(%q) error = %v, want ok=%v", tt.tmpl, err, tt.ok)
 			}
 			if !tt.ok {
 				return
@@ -64,7 +64,7 @@ func TestKeyTemplateExecute(t *testing.T) {
 		tmpl, name, ext string
 		want            string // a regexp, anchored
 	}{
-		{DefaultKeyTemplate, "x.jpg", "jpg", `img/2026/03/0123456789abcdef0123456789abcdef\.jpg`},
+		{Default, "x.jpg", "jpg", `img/2026/03/0123456789abcdef0123456789abcdef\.jpg`},
 		{"{year}-{month}-{day} {hour}:{minute}:{second}/{hash:8}.{ext}", "", "png", `2026-03-03 21:06:07/01234567\.png`},
 		{"t/{timestamp}.{ext}", "", "gif", `t/1772571967\.gif`},
 		{"r/{rand:10}.{ext}", "", "webp", `r/[0-9a-z]{10}\.webp`},
@@ -75,11 +75,11 @@ func TestKeyTemplateExecute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl+"|"+tt.name, func(t *testing.T) {
-			kt, err := ParseKeyTemplate(tt.tmpl)
+			kt, err := Parse(tt.tmpl)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := kt.Execute(keyVars{Time: at, Hash: hash, Name: tt.name, Ext: tt.ext})
+			got, err := kt.Execute(Vars{Time: at, Hash: hash, Name: tt.name, Ext: tt.ext})
 			if err != nil {
 				t.Fatalf("Execute: %v", err)
 			}
@@ -111,10 +111,17 @@ func TestSlug(t *testing.T) {
 		{strings.Repeat("ab", 3000) + ".png", strings.Repeat("ab", 32)},
 	}
 	for _, tt := range tests {
-		t.Run(truncate(tt.in, 20), func(t *testing.T) {
+		t.Run(short(tt.in, 20), func(t *testing.T) {
 			if got := slug(tt.in); got != tt.want {
-				t.Errorf("slug(%q) = %q, want %q", truncate(tt.in, 40), got, tt.want)
+				t.Errorf("slug(%q) = %q, want %q", short(tt.in, 40), got, tt.want)
 			}
 		})
 	}
+}
+
+func short(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

@@ -1,12 +1,13 @@
-package handler
+package extract
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-func urlsOf(links []imageLink) []string {
+func urlsOf(links []Link) []string {
 	var out []string
 	for _, l := range links {
 		out = append(out, l.URL)
@@ -63,7 +64,7 @@ func TestExtractImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := urlsOf(extractImages(tt.doc))
+			got := urlsOf(Markdown(tt.doc))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
@@ -105,7 +106,7 @@ func TestExtractHTML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := urlsOf(normalizeLinks(extractHTML(tt.doc)))
+			got := urlsOf(HTML(tt.doc))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
@@ -133,11 +134,11 @@ func TestRewriteLinks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			links := extractImages(tt.doc)
+			links := Markdown(tt.doc)
 			if tt.html {
-				links = normalizeLinks(extractHTML(tt.doc))
+				links = HTML(tt.doc)
 			}
-			if got := rewriteLinks(tt.doc, links, repl); got != tt.want {
+			if got := Rewrite(tt.doc, links, repl); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
@@ -158,16 +159,16 @@ func TestEscapeLinkRoundTrip(t *testing.T) {
 		{"srcset", `<img srcset="%s 2x">`, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			kind := map[string]linkKind{"markdown": linkMarkdown, "angle": linkMarkdownAngle, "html unquoted": linkHTMLUnquoted}[tt.name]
+			kind := map[string]Kind{"markdown": KindMarkdown, "angle": KindMarkdownAngle, "html unquoted": KindHTMLUnquoted}[tt.name]
 			if tt.html && kind == 0 {
-				kind = linkHTML
+				kind = KindHTML
 			}
 			doc := strings.Replace(tt.doc, "%s", escapeLink(u, kind), 1)
-			var links []imageLink
+			var links []Link
 			if tt.html {
-				links = normalizeLinks(extractHTML(doc))
+				links = HTML(doc)
 			} else {
-				links = extractImages(doc)
+				links = Markdown(doc)
 			}
 			if len(links) != 1 {
 				t.Fatalf("%q: found %d links", doc, len(links))
@@ -189,7 +190,7 @@ func pathUnescapeAll(s string) (string, error) {
 
 // checkSpans is the extractor's contract: spans lie inside the input, in
 // order, without overlap, and their text is the link as written.
-func checkSpans(t *testing.T, doc string, links []imageLink) {
+func checkSpans(t *testing.T, doc string, links []Link) {
 	t.Helper()
 	last := 0
 	for _, l := range links {
@@ -217,16 +218,16 @@ func FuzzExtract(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		md := extractImages(doc)
+		md := Markdown(doc)
 		checkSpans(t, doc, md)
-		h := normalizeLinks(extractHTML(doc))
+		h := HTML(doc)
 		checkSpans(t, doc, h)
 		repl := map[string]string{}
 		for _, l := range append(md, h...) {
 			repl[l.URL] = "https://cdn.test/x.png"
 		}
-		rewriteLinks(doc, md, repl)
-		rewriteLinks(doc, h, repl)
+		Rewrite(doc, md, repl)
+		Rewrite(doc, h, repl)
 	})
 }
 
@@ -237,6 +238,15 @@ func BenchmarkExtractPost(b *testing.B) {
 	doc := strings.Repeat(string(post), (1<<20)/len(post))
 	b.SetBytes(int64(len(doc)))
 	for b.Loop() {
-		extractImages(doc)
+		Markdown(doc)
 	}
+}
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

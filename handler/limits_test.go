@@ -12,72 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"picbed/handler/admission"
 	"picbed/imageproc"
 	"picbed/storage"
 	"picbed/tools/hostile"
 )
-
-func TestAdmission(t *testing.T) {
-	a := newAdmission(100)
-	r1, err := a.acquire(context.Background(), 60, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2, err := a.acquire(context.Background(), 40, time.Second)
-	if err != nil || a.inUse() != 100 {
-		t.Fatalf("second acquire = %v, in use %d; want 100 in use", err, a.inUse())
-	}
-	// full: a third waits, then is refused with 503 and Retry-After
-	_, err = a.acquire(context.Background(), 1, 10*time.Millisecond)
-	var e *Error
-	if !errors.As(err, &e) || e.Status != 503 || e.RetryAfter == 0 || e.Code != "overloaded" {
-		t.Fatalf("acquire over budget = %v, want 503 overloaded with Retry-After", err)
-	}
-	// a cancelled request stops waiting with its context's error
-	cctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := a.acquire(cctx, 1, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("acquire with a cancelled context = %v, want context.Canceled", err)
-	}
-	// a waiter is admitted when enough is released
-	got := make(chan error, 1)
-	go func() {
-		r, err := a.acquire(context.Background(), 50, time.Minute)
-		if err == nil {
-			defer r()
-		}
-		got <- err
-	}()
-	r1()
-	r1() // release is idempotent
-	if err := <-got; err != nil {
-		t.Errorf("waiter after release = %v, want admitted", err)
-	}
-	r2()
-	if a.inUse() != 0 {
-		t.Errorf("in use after every release = %d, want 0", a.inUse())
-	}
-	// larger than the whole budget: admitted alone, and only alone
-	big, err := a.acquire(context.Background(), 1000, time.Second)
-	if err != nil {
-		t.Fatalf("oversize alone = %v, want admitted", err)
-	}
-	if _, err := a.acquire(context.Background(), 1, 10*time.Millisecond); err == nil {
-		t.Errorf("something ran beside an oversize image")
-	}
-	big()
-}
-
-func TestEstimate(t *testing.T) {
-	h := imageproc.Header{Format: imageproc.JPEG, Width: 4000, Height: 3000}
-	if got, want := estimate(h, 5<<20), int64(4000*3000*BytesPerPixel+10<<20); got != want {
-		t.Errorf("estimate(12 MP, 5 MiB) = %d, want %d", got, want)
-	}
-	gif := imageproc.Header{Format: imageproc.GIF, Width: 500, Height: 400, Frames: 3}
-	if got, want := estimate(gif, 1<<20), int64(500*400*BytesPerPixel+2*500*400+2<<20); got != want {
-		t.Errorf("estimate(3-frame GIF, 1 MiB) = %d, want %d (one byte per pixel per extra frame)", got, want)
-	}
-}
 
 func TestStageHonoursTheRequestDeadline(t *testing.T) {
 	l := timeLimits{process: time.Minute, margin: time.Second}
@@ -110,9 +49,9 @@ func TestStageHonoursTheRequestDeadline(t *testing.T) {
 // when memory is released, and that a dedupe hit needs no memory at all.
 func TestUploadWaitsForMemory(t *testing.T) {
 	s := newTestServer(t, serverOpts{})
-	s.h.admit = newAdmission(64 << 20)
+	s.h.admit = admission.New(64 << 20)
 	s.h.limits.admitWait = 50 * time.Millisecond
-	hold, err := s.h.admit.acquire(context.Background(), 64<<20, time.Second)
+	hold, err := s.h.admit.Acquire(context.Background(), 64<<20, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +76,11 @@ func TestUploadWaitsForMemory(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("upload after memory was released = %d %s, want 200", resp.StatusCode, body)
 	}
-	if s.h.admit.inUse() != 0 {
-		t.Errorf("reservation leaked: %d bytes in use", s.h.admit.inUse())
+	if s.h.admit.InUse() != 0 {
+		t.Errorf("reservation leaked: %d bytes in use", s.h.admit.InUse())
 	}
 
-	hold, _ = s.h.admit.acquire(context.Background(), 64<<20, time.Second)
+	hold, _ = s.h.admit.Acquire(context.Background(), 64<<20, time.Second)
 	defer hold()
 	s.h.limits.admitWait = 10 * time.Millisecond
 	resp, body = s.send(t, s.newRequest(t, "POST", "/upload", bytes.NewReader(phone), "image/jpeg"))
@@ -327,11 +266,11 @@ func TestProcessingLimits(t *testing.T) {
 		t.Errorf("error = %q, want timeout", code)
 	}
 	<-running
-	if s.h.admit.inUse() == 0 {
+	if s.h.admit.InUse() == 0 {
 		t.Errorf("the hung work holds no memory reservation")
 	}
 	close(release)
-	for i := 0; s.h.admit.inUse() != 0; i++ {
+	for i := 0; s.h.admit.InUse() != 0; i++ {
 		if i > 500 {
 			t.Fatal("the reservation was never released")
 		}
@@ -347,32 +286,12 @@ func TestProcessingLimits(t *testing.T) {
 	if code, msg := errorBody(t, body); resp.StatusCode != 500 || code != "internal" || !strings.Contains(msg, resp.Header.Get("X-Request-Id")) {
 		t.Errorf("panicking pipeline = %d %s, want 500 internal", resp.StatusCode, body)
 	}
-	if s.h.admit.inUse() != 0 {
-		t.Errorf("a panic leaked %d reserved bytes", s.h.admit.inUse())
+	if s.h.admit.InUse() != 0 {
+		t.Errorf("a panic leaked %d reserved bytes", s.h.admit.InUse())
 	}
 	s.h.pipeline = imageproc.Process
 	resp, _ = s.send(t, s.newRequest(t, "POST", "/upload", bytes.NewReader(phone), "image/jpeg"))
 	if resp.StatusCode != 200 {
 		t.Errorf("upload after the faults = %d, want 200", resp.StatusCode)
-	}
-}
-
-func TestParseMemoryMax(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-	}{
-		{"max\n", 0},
-		{"536870912\n", 512},
-		{"1073741824", 1024},
-		{"9223372036854771712\n", 0},
-		{"", 0},
-		{"-1", 0},
-		{"garbage", 0},
-	}
-	for _, tt := range tests {
-		if got := parseMemoryMax(tt.in); got != tt.want {
-			t.Errorf("parseMemoryMax(%q) = %d, want %d", tt.in, got, tt.want)
-		}
 	}
 }

@@ -1,9 +1,10 @@
-package handler
+package config
 
 import (
 	"strings"
 	"testing"
 
+	"picbed/handler/admission"
 	"picbed/imageproc"
 )
 
@@ -13,9 +14,9 @@ func TestConfigDefaults(t *testing.T) {
 	old := cgroupMemoryMB
 	cgroupMemoryMB = func() int64 { return 0 }
 	defer func() { cgroupMemoryMB = old }()
-	c, err := LoadConfig(env(nil))
+	c, err := Load(env(nil))
 	if err != nil {
-		t.Fatalf("LoadConfig(empty) = %v", err)
+		t.Fatalf("Load(empty) = %v", err)
 	}
 	checks := []struct {
 		name      string
@@ -37,8 +38,8 @@ func TestConfigDefaults(t *testing.T) {
 		{"Watermark", c.Watermark == nil, true},
 		{"InboxPrefix", c.InboxPrefix, "inbox/"},
 		{"InboxAfter", c.InboxAfter, "keep"},
-		{"MemoryMB", c.MemoryMB, DefaultMemoryMB},
-		{"MemoryBudget", c.MemoryBudget(), int64(DefaultMemoryMB-MemoryOverheadMB) << 20},
+		{"MemoryMB", c.MemoryMB, admission.DefaultMemoryMB},
+		{"Budget", admission.Budget(c.MemoryMB), int64(admission.DefaultMemoryMB-admission.MemoryOverheadMB) << 20},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -63,12 +64,14 @@ func TestConfigValues(t *testing.T) {
 		{"tokens split and trimmed", map[string]string{"PICBED_TOKENS": " aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb,"}, 0,
 			func(c Config) bool { return len(c.Tokens) == 2 && c.Tokens[1] == "bbbbbbbbbbbbbbbb" }},
 		{"memory from FC", map[string]string{"FC_FUNCTION_MEMORY_SIZE": "512"}, 4096,
-			func(c Config) bool { return c.MemoryMB == 512 && c.MemoryBudget() == (512-MemoryOverheadMB)<<20 }},
+			func(c Config) bool {
+				return c.MemoryMB == 512 && admission.Budget(c.MemoryMB) == (512-admission.MemoryOverheadMB)<<20
+			}},
 		{"memory from the cgroup", nil, 2048, func(c Config) bool { return c.MemoryMB == 2048 }},
 		{"memory set wins", map[string]string{"PICBED_MEMORY_MB": "3000", "FC_FUNCTION_MEMORY_SIZE": "512"}, 0,
 			func(c Config) bool { return c.MemoryMB == 3000 }},
 		{"tiny memory keeps a floor", map[string]string{"PICBED_MEMORY_MB": "128"}, 0,
-			func(c Config) bool { return c.MemoryBudget() == minBudget }},
+			func(c Config) bool { return admission.Budget(c.MemoryMB) == 64<<20 }},
 		{"oss endpoint on FC is internal", map[string]string{"FC_RUNTIME_API": "127.0.0.1:9", "PICBED_TOKENS": "aaaaaaaaaaaaaaaa",
 			"PICBED_OSS_BUCKET": "b", "FC_REGION": "cn-hangzhou"}, 0,
 			func(c Config) bool {
@@ -82,9 +85,9 @@ func TestConfigValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cgroupMemoryMB = func() int64 { return tt.cgroup }
-			c, err := LoadConfig(env(tt.env))
+			c, err := Load(env(tt.env))
 			if err != nil {
-				t.Fatalf("LoadConfig: %v", err)
+				t.Fatalf("Load: %v", err)
 			}
 			if !tt.check(c) {
 				t.Errorf("config %+v does not hold", c)
@@ -120,9 +123,9 @@ func TestConfigReportsEveryBadVariable(t *testing.T) {
 	for k, v := range bad {
 		e[k] = v
 	}
-	_, err := LoadConfig(env(e))
+	_, err := Load(env(e))
 	if err == nil {
-		t.Fatal("LoadConfig accepted every bad variable")
+		t.Fatal("Load accepted every bad variable")
 	}
 	for name := range bad {
 		if !strings.Contains(err.Error(), name+":") {
@@ -148,9 +151,9 @@ func TestConfigRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadConfig(env(tt.env))
+			_, err := Load(env(tt.env))
 			if err == nil || !strings.Contains(err.Error(), tt.want+":") {
-				t.Errorf("LoadConfig = %v, want an error naming %s", err, tt.want)
+				t.Errorf("Load = %v, want an error naming %s", err, tt.want)
 			}
 		})
 	}
@@ -165,5 +168,56 @@ func TestConfigVariablesListed(t *testing.T) {
 		if !listed[v] {
 			t.Errorf("Variables lacks %s", v)
 		}
+	}
+}
+
+func TestParseMemoryMax(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"max\n", 0},
+		{"536870912\n", 512},
+		{"1073741824", 1024},
+		{"9223372036854771712\n", 0},
+		{"", 0},
+		{"-1", 0},
+		{"garbage", 0},
+	}
+	for _, tt := range tests {
+		if got := parseMemoryMax(tt.in); got != tt.want {
+			t.Errorf("parseMemoryMax(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestConfigRefusesInboxLoops(t *testing.T) {
+	tests := []struct {
+		name     string
+		inbox    string
+		template string
+		ok       bool
+	}{
+		{"defaults", "", "", true},
+		{"separate folders", "uploads/", "public/{hash}.{ext}", true},
+		{"inbox inside the public folder", "img/inbox/", "", false},
+		{"public folder inside the inbox", "inbox/", "inbox/out/{hash}.{ext}", false},
+		{"same folder", "img/", "", false},
+		{"template without a folder", "inbox/", "{hash}.{ext}", false},
+		{"root", "/", "", false},
+		{"no trailing slash", "inbox", "", false},
+		{"leading slash", "/inbox/", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"PICBED_INBOX_PREFIX": tc.inbox, "PICBED_KEY_TEMPLATE": tc.template}
+			_, err := Load(func(k string) string { return env[k] })
+			if got := err == nil; got != tc.ok {
+				t.Fatalf("inbox %q template %q: err = %v, want ok = %v", tc.inbox, tc.template, err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "PICBED_INBOX_PREFIX") {
+				t.Errorf("error %q does not name PICBED_INBOX_PREFIX", err)
+			}
+		})
 	}
 }

@@ -1,4 +1,10 @@
-package handler
+// Package extract finds the image links in a Markdown or HTML document and
+// rewrites them, byte for byte everywhere else. It is pure text work (no
+// I/O): rehost, the webhook and the CMS connectors call it as
+//
+//	links := extract.Markdown(doc) // or extract.HTML(doc)
+//	out := extract.Rewrite(doc, links, map[string]string{old: new})
+package extract
 
 import (
 	"html"
@@ -6,25 +12,25 @@ import (
 	"strings"
 )
 
-// linkKind is the syntax an image link was written in; it decides how a
+// Kind is the syntax an image link was written in; it decides how a
 // replacement URL must be escaped to sit in the same place.
-type linkKind int
+type Kind int
 
 const (
-	linkMarkdown      linkKind = iota // ![alt](url "title") or [id]: url
-	linkMarkdownAngle                 // ![alt](<url>) or [id]: <url>
-	linkHTML                          // <img src="url">, quoted attribute or srcset candidate
-	linkHTMLUnquoted                  // <img src=url>
+	KindMarkdown      Kind = iota // ![alt](url "title") or [id]: url
+	KindMarkdownAngle             // ![alt](<url>) or [id]: <url>
+	KindHTML                      // <img src="url">, quoted attribute or srcset candidate
+	KindHTMLUnquoted              // <img src=url>
 )
 
-// imageLink is one image URL found in a document. Text is exactly
+// Link is one image URL found in a document. Text is exactly
 // doc[Start:End] as written; URL is what it means (Markdown backslash
 // escapes and HTML character references resolved).
-type imageLink struct {
+type Link struct {
 	Start, End int
 	Text       string
 	URL        string
-	Kind       linkKind
+	Kind       Kind
 }
 
 // Bounds that keep extraction linear on hostile input.
@@ -34,11 +40,11 @@ const (
 	maxParenNest = 32
 )
 
-// extractImages finds every image in a Markdown document, inline HTML
+// Markdown finds every image in a Markdown document, inline HTML
 // included: inline images, reference-style definitions used by an image,
 // and <img src|srcset>. Images inside code blocks, code spans and HTML
 // comments are examples or hidden, not images, and are left alone.
-func extractImages(doc string) []imageLink {
+func Markdown(doc string) []Link {
 	code := markdownCode(doc)
 	code = mergeRanges(append(code, htmlComments(doc, code)...))
 	md, refs := markdownImages(doc, code)
@@ -48,7 +54,7 @@ func extractImages(doc string) []imageLink {
 	from := 0
 	for _, r := range append(code, [2]int{len(doc), len(doc)}) {
 		if r[0] > from {
-			for _, l := range extractHTML(doc[from:r[0]]) {
+			for _, l := range htmlLinks(doc[from:r[0]]) {
 				l.Start, l.End = l.Start+from, l.End+from
 				links = append(links, l)
 			}
@@ -58,11 +64,15 @@ func extractImages(doc string) []imageLink {
 	return normalizeLinks(links)
 }
 
-// extractHTML finds every <img src>, <img srcset> (and data-src /
+// HTML finds every image link in an HTML document (see htmlLinks), in
+// document order, ready for Rewrite.
+func HTML(doc string) []Link { return normalizeLinks(htmlLinks(doc)) }
+
+// htmlLinks finds every <img src>, <img srcset> (and data-src /
 // data-srcset, used by lazy loaders) and <source srcset> in an HTML
 // document, skipping comments, scripts and styles.
-func extractHTML(doc string) []imageLink {
-	var links []imageLink
+func htmlLinks(doc string) []Link {
+	var links []Link
 	for i := 0; i < len(doc); {
 		j := strings.IndexByte(doc[i:], '<')
 		if j < 0 {
@@ -158,13 +168,13 @@ func parseAttrs(doc string, i int) (int, []attr) {
 
 // attrLinks turns an image attribute into links: src is one URL (spaces
 // around it trimmed), srcset a list of "url descriptor" candidates.
-func attrLinks(doc, tag string, a attr) []imageLink {
-	kind := linkHTML
+func attrLinks(doc, tag string, a attr) []Link {
+	kind := KindHTML
 	if a.unquoted {
-		kind = linkHTMLUnquoted
+		kind = KindHTMLUnquoted
 	}
-	mk := func(s, e int) imageLink {
-		return imageLink{Start: s, End: e, Text: doc[s:e], URL: html.UnescapeString(doc[s:e]), Kind: kind}
+	mk := func(s, e int) Link {
+		return Link{Start: s, End: e, Text: doc[s:e], URL: html.UnescapeString(doc[s:e]), Kind: kind}
 	}
 	switch {
 	case tag == "img" && (a.name == "src" || a.name == "data-src"):
@@ -178,9 +188,9 @@ func attrLinks(doc, tag string, a attr) []imageLink {
 		if s == e {
 			return nil
 		}
-		return []imageLink{mk(s, e)}
+		return []Link{mk(s, e)}
 	case a.name == "srcset" || a.name == "data-srcset":
-		var out []imageLink
+		var out []Link
 		for _, c := range srcsetURLs(doc[a.vs:a.ve]) {
 			out = append(out, mk(a.vs+c[0], a.vs+c[1]))
 		}
@@ -376,8 +386,8 @@ func codeSpans(doc string, s, e int) [][2]int {
 
 // markdownImages finds inline images ![alt](dest "title") and collects the
 // labels of reference images ![alt][label], ![label][] and ![label].
-func markdownImages(doc string, code [][2]int) ([]imageLink, map[string]bool) {
-	var links []imageLink
+func markdownImages(doc string, code [][2]int) ([]Link, map[string]bool) {
+	var links []Link
 	refs := map[string]bool{}
 	pairs := bracketPairs(doc)
 	ci := 0
@@ -458,7 +468,7 @@ func bracketPairs(doc string) map[int]int {
 
 // inlineDest parses "dest 'title')" from i (just after the opening
 // parenthesis) and returns the link and the index after ')'.
-func inlineDest(doc string, i int) (imageLink, int, bool) {
+func inlineDest(doc string, i int) (Link, int, bool) {
 	i = skipLinkSpace(doc, i)
 	l, i, ok := destination(doc, i, true)
 	if !ok {
@@ -480,9 +490,9 @@ func inlineDest(doc string, i int) (imageLink, int, bool) {
 
 // destination parses a link destination at i: <...> or a run without
 // spaces (with balanced parentheses when inline).
-func destination(doc string, i int, inline bool) (imageLink, int, bool) {
+func destination(doc string, i int, inline bool) (Link, int, bool) {
 	if i >= len(doc) {
-		return imageLink{}, i, false
+		return Link{}, i, false
 	}
 	if doc[i] == '<' {
 		for j := i + 1; j < len(doc); j++ {
@@ -490,15 +500,15 @@ func destination(doc string, i int, inline bool) (imageLink, int, bool) {
 			case '\\':
 				j++
 			case '\n', '<':
-				return imageLink{}, i, false
+				return Link{}, i, false
 			case '>':
 				if j == i+1 {
-					return imageLink{}, i, false
+					return Link{}, i, false
 				}
-				return mdLink(doc, i+1, j, linkMarkdownAngle), j + 1, true
+				return mdLink(doc, i+1, j, KindMarkdownAngle), j + 1, true
 			}
 		}
-		return imageLink{}, i, false
+		return Link{}, i, false
 	}
 	j, depth := i, 0
 loop:
@@ -512,7 +522,7 @@ loop:
 		case c == '(' && inline:
 			depth++
 			if depth > maxParenNest {
-				return imageLink{}, i, false
+				return Link{}, i, false
 			}
 		case c == ')' && inline:
 			if depth == 0 {
@@ -523,13 +533,13 @@ loop:
 		j++
 	}
 	if j == i || depth != 0 {
-		return imageLink{}, i, false
+		return Link{}, i, false
 	}
-	return mdLink(doc, i, j, linkMarkdown), j, true
+	return mdLink(doc, i, j, KindMarkdown), j, true
 }
 
-func mdLink(doc string, s, e int, k linkKind) imageLink {
-	return imageLink{Start: s, End: e, Text: doc[s:e], URL: html.UnescapeString(unescapeMarkdown(doc[s:e])), Kind: k}
+func mdLink(doc string, s, e int, k Kind) Link {
+	return Link{Start: s, End: e, Text: doc[s:e], URL: html.UnescapeString(unescapeMarkdown(doc[s:e])), Kind: k}
 }
 
 // skipTitle skips a "title", 'title' or (title) at i; -1 when unclosed.
@@ -575,11 +585,11 @@ func skipLinkSpace(doc string, i int) int {
 
 // refDefinitions finds the definitions "[label]: dest" whose label an
 // image uses; the first definition of a label is the one that counts.
-func refDefinitions(doc string, code [][2]int, refs map[string]bool) []imageLink {
+func refDefinitions(doc string, code [][2]int, refs map[string]bool) []Link {
 	if len(refs) == 0 {
 		return nil
 	}
-	var out []imageLink
+	var out []Link
 	seen := map[string]bool{}
 	for ls := 0; ls < len(doc); {
 		le := lineEnd(doc, ls)
@@ -592,27 +602,27 @@ func refDefinitions(doc string, code [][2]int, refs map[string]bool) []imageLink
 	return out
 }
 
-func refDefinition(doc string, ls, le int) (imageLink, string, bool) {
+func refDefinition(doc string, ls, le int) (Link, string, bool) {
 	i := ls
 	for i < le && i-ls < 3 && doc[i] == ' ' {
 		i++
 	}
 	if i >= le || doc[i] != '[' {
-		return imageLink{}, "", false
+		return Link{}, "", false
 	}
 	e := strings.IndexByte(doc[i+1:min(le, i+1+maxLabelScan)], ']')
 	if e < 0 {
-		return imageLink{}, "", false
+		return Link{}, "", false
 	}
 	label := doc[i+1 : i+1+e]
 	i += e + 2
 	if strings.TrimSpace(label) == "" || i >= len(doc) || doc[i] != ':' {
-		return imageLink{}, "", false
+		return Link{}, "", false
 	}
 	i = skipLinkSpace(doc, i+1)
 	l, j, ok := destination(doc, i, false)
 	if !ok || (j < len(doc) && !isSpace(doc[j])) {
-		return imageLink{}, "", false
+		return Link{}, "", false
 	}
 	return l, normLabel(label), true
 }
@@ -640,7 +650,7 @@ func unescapeMarkdown(s string) string {
 
 // normalizeLinks sorts links by position and drops any that overlaps an
 // earlier one, so that a rewrite can splice them in one pass.
-func normalizeLinks(links []imageLink) []imageLink {
+func normalizeLinks(links []Link) []Link {
 	sort.SliceStable(links, func(a, b int) bool { return links[a].Start < links[b].Start })
 	out := links[:0]
 	end := -1
@@ -653,10 +663,10 @@ func normalizeLinks(links []imageLink) []imageLink {
 	return out
 }
 
-// rewriteLinks replaces each link whose URL has an entry in repl with the
+// Rewrite replaces each link whose URL has an entry in repl with the
 // new URL, escaped for the syntax it sits in; everything else is kept
 // byte for byte.
-func rewriteLinks(doc string, links []imageLink, repl map[string]string) string {
+func Rewrite(doc string, links []Link, repl map[string]string) string {
 	var b strings.Builder
 	last := 0
 	for _, l := range links {
@@ -676,13 +686,13 @@ func rewriteLinks(doc string, links []imageLink, repl map[string]string) string 
 }
 
 // escapeLink writes u so it parses back to u in the syntax of kind.
-func escapeLink(u string, k linkKind) string {
+func escapeLink(u string, k Kind) string {
 	switch k {
-	case linkMarkdown:
+	case KindMarkdown:
 		return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\\", "%5C", "\n", "").Replace(u)
-	case linkMarkdownAngle:
+	case KindMarkdownAngle:
 		return strings.NewReplacer("<", "%3C", ">", "%3E", "\\", "%5C", "\n", "").Replace(u)
-	case linkHTMLUnquoted:
+	case KindHTMLUnquoted:
 		return strings.NewReplacer(" ", "%20", ">", "%3E", "\"", "%22", "'", "%27", "&", "&amp;", "\t", "", "\n", "").Replace(u)
 	}
 	return strings.NewReplacer(",", "%2C", " ", "%20", "&", "&amp;", "\"", "&quot;", "'", "&#39;", "<", "&lt;", ">", "&gt;").Replace(u)

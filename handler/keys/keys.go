@@ -1,4 +1,7 @@
-package handler
+// Package keys makes object keys from a key template (PICBED_KEY_TEMPLATE):
+// parsing, the fixed folder every key starts with, and the key of one image.
+// It knows nothing of HTTP or storage beyond storage.CheckKey.
+package keys
 
 import (
 	"crypto/rand"
@@ -16,15 +19,18 @@ import (
 	"picbed/storage"
 )
 
-// KeyTemplate is a parsed object key template with PicGo-style placeholders:
+// Default is the key template of DESIGN.md.
+const Default = "img/{year}/{month}/{hash}.{ext}"
+
+// Template is a parsed object key template with PicGo-style placeholders:
 // {year} {month} {day} {hour} {minute} {second} {timestamp} {hash} {hash:N}
 // {name} {ext} {rand:N}.
-type KeyTemplate struct {
+type Template struct {
 	raw   string
-	parts []keyPart
+	parts []part
 }
 
-type keyPart struct {
+type part struct {
 	lit  string // literal text, when name == ""
 	name string
 	n    int // for hash:N and rand:N
@@ -32,11 +38,11 @@ type keyPart struct {
 
 var placeholder = regexp.MustCompile(`\{([a-z]+)(?::(\d+))?\}`)
 
-// ParseKeyTemplate checks a template: known placeholders only, {ext} at the
+// Parse checks a template: known placeholders only, {ext} at the
 // end of the last segment, and a {hash}, {timestamp} or {rand:N} somewhere
 // so that two images cannot collide.
-func ParseKeyTemplate(s string) (*KeyTemplate, error) {
-	t := &KeyTemplate{raw: s}
+func Parse(s string) (*Template, error) {
+	t := &Template{raw: s}
 	if s == "" || strings.HasPrefix(s, "/") || strings.Contains(s, "..") || strings.Contains(s, "\\") {
 		return nil, fmt.Errorf("%q must be a relative path without '..' or '\\'", s)
 	}
@@ -44,10 +50,10 @@ func ParseKeyTemplate(s string) (*KeyTemplate, error) {
 	last := 0
 	for _, m := range placeholder.FindAllStringSubmatchIndex(s, -1) {
 		if m[0] > last {
-			t.parts = append(t.parts, keyPart{lit: s[last:m[0]]})
+			t.parts = append(t.parts, part{lit: s[last:m[0]]})
 		}
 		name := s[m[2]:m[3]]
-		p := keyPart{name: name}
+		p := part{name: name}
 		if m[4] >= 0 {
 			p.n, _ = strconv.Atoi(s[m[4]:m[5]])
 		}
@@ -75,7 +81,7 @@ func ParseKeyTemplate(s string) (*KeyTemplate, error) {
 		last = m[1]
 	}
 	if last < len(s) {
-		t.parts = append(t.parts, keyPart{lit: s[last:]})
+		t.parts = append(t.parts, part{lit: s[last:]})
 	}
 	if strings.ContainsAny(strings.Join(literals(t.parts), ""), "{}") {
 		return nil, fmt.Errorf("%q has an unclosed or malformed placeholder", s)
@@ -89,7 +95,7 @@ func ParseKeyTemplate(s string) (*KeyTemplate, error) {
 	return t, nil
 }
 
-func literals(ps []keyPart) []string {
+func literals(ps []part) []string {
 	var out []string
 	for _, p := range ps {
 		out = append(out, p.lit)
@@ -98,11 +104,11 @@ func literals(ps []keyPart) []string {
 }
 
 // String is the template as configured.
-func (t *KeyTemplate) String() string { return t.raw }
+func (t *Template) String() string { return t.raw }
 
 // Prefix is the fixed directory every key starts with ("img/" for the
 // default template): the public prefix that listing and the loop guard use.
-func (t *KeyTemplate) Prefix() string {
+func (t *Template) Prefix() string {
 	lit := ""
 	if len(t.parts) > 0 && t.parts[0].name == "" {
 		lit = t.parts[0].lit
@@ -115,7 +121,7 @@ func (t *KeyTemplate) Prefix() string {
 
 // Deterministic reports whether the same input always gives the same key,
 // which is what makes dedupe and retried events idempotent.
-func (t *KeyTemplate) Deterministic() bool {
+func (t *Template) Deterministic() bool {
 	for _, p := range t.parts {
 		switch p.name {
 		case "rand", "timestamp", "year", "month", "day", "hour", "minute", "second":
@@ -125,8 +131,8 @@ func (t *KeyTemplate) Deterministic() bool {
 	return true
 }
 
-// keyVars are the values a key is made from.
-type keyVars struct {
+// Vars are the values a key is made from.
+type Vars struct {
 	Time time.Time
 	Hash string // hex, 64 chars
 	Name string // client's file name, any junk
@@ -135,7 +141,7 @@ type keyVars struct {
 
 // Execute makes a key. Date placeholders come from the time of upload, in
 // UTC; the client's name is reduced to a slug and never becomes a path.
-func (t *KeyTemplate) Execute(v keyVars) (string, error) {
+func (t *Template) Execute(v Vars) (string, error) {
 	var b strings.Builder
 	tm := v.Time.UTC()
 	for _, p := range t.parts {

@@ -1,0 +1,303 @@
+// Package config reads picbed's configuration from the environment, once,
+// at start: the PICBED_* variables (Variables lists them; s.yaml is checked
+// against that list), what Function Compute says about the instance
+// (FC_RUNTIME_API, FC_REGION, FC_FUNCTION_MEMORY_SIZE) and the cgroup
+// memory limit. It is the door's side of the boundary: it builds the
+// handler.Config the application needs plus what main and the stores need;
+// the handler never reads the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"picbed/handler"
+	"picbed/handler/admission"
+	"picbed/handler/keys"
+	"picbed/imageproc"
+)
+
+// Config is the whole configuration: the handler's part, embedded (its
+// fields read as cfg.MaxBytes etc.), and what only main and the stores use.
+type Config struct {
+	handler.Config
+
+	OnFC bool // running as a Function Compute function (FC_RUNTIME_API set)
+
+	Listen  string // PICBED_LISTEN
+	Storage string // PICBED_STORAGE: local | oss
+	DataDir string // PICBED_DATA_DIR
+
+	OSSEndpoint string // PICBED_OSS_ENDPOINT, scheme included
+	OSSRegion   string // PICBED_OSS_REGION (default FC_REGION)
+}
+
+// DefaultListen is where the local server listens by default.
+const DefaultListen = "127.0.0.1:9000"
+
+// Variables lists every environment variable Load reads, so that
+// deployment files can be checked against it.
+var Variables = []string{
+	"PICBED_LISTEN", "PICBED_STORAGE", "PICBED_DATA_DIR", "PICBED_PUBLIC_URL",
+	"PICBED_TOKENS", "PICBED_ALLOW_ANONYMOUS", "PICBED_KEY_TEMPLATE",
+	"PICBED_MAX_BYTES", "PICBED_MAX_PIXELS", "PICBED_MAX_WIDTH", "PICBED_MAX_HEIGHT",
+	"PICBED_FORMAT", "PICBED_QUALITY", "PICBED_STRIP",
+	"PICBED_WATERMARK_TEXT", "PICBED_WATERMARK_IMAGE", "PICBED_WATERMARK_FONT",
+	"PICBED_WATERMARK_POSITION", "PICBED_WATERMARK_OPACITY", "PICBED_WATERMARK_SCALE",
+	"PICBED_INBOX_PREFIX", "PICBED_INBOX_AFTER", "PICBED_WEBHOOK_SECRET", "PICBED_DELETE_SECRET",
+	"PICBED_OSS_BUCKET", "PICBED_OSS_ENDPOINT", "PICBED_OSS_REGION",
+	"PICBED_MEMORY_MB",
+}
+
+// Load reads the configuration from getenv (os.Getenv in main, a map in
+// tests). Every bad variable is reported, by name, in one error.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(name string, def, lo, hi int64) int64 {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < lo || n > hi {
+			bad(name, "%q is not a whole number from %d to %d", v, lo, hi)
+			return def
+		}
+		return n
+	}
+	boolean := func(name string, def bool) bool {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(name, "%q is not true or false", v)
+			return def
+		}
+		return b
+	}
+
+	c := Config{Config: handler.DefaultConfig(""), OnFC: getenv("FC_RUNTIME_API") != ""}
+	c.Listen = str("PICBED_LISTEN", DefaultListen)
+	defStorage := "local"
+	if c.OnFC {
+		defStorage = "oss"
+	}
+	c.Storage = str("PICBED_STORAGE", defStorage)
+	if c.Storage != "local" && c.Storage != "oss" {
+		bad("PICBED_STORAGE", "%q is not local or oss", c.Storage)
+	}
+	if c.OnFC && c.Storage == "local" {
+		bad("PICBED_STORAGE", "local storage does not survive a Function Compute instance; use oss")
+	}
+	c.LocalFiles = c.Storage == "local"
+	c.DataDir = str("PICBED_DATA_DIR", "./data")
+	for _, t := range strings.Split(getenv("PICBED_TOKENS"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			if len(t) < 16 {
+				bad("PICBED_TOKENS", "every token needs at least 16 characters (one has %d)", len(t))
+			}
+			c.Tokens = append(c.Tokens, t)
+		}
+	}
+	c.AllowAnonymous = boolean("PICBED_ALLOW_ANONYMOUS", false)
+	if c.OnFC && len(c.Tokens) == 0 && !c.AllowAnonymous {
+		bad("PICBED_TOKENS", "no upload token is set; set one (or PICBED_ALLOW_ANONYMOUS=true to let anyone upload)")
+	}
+
+	if tmpl, err := keys.Parse(str("PICBED_KEY_TEMPLATE", keys.Default)); err != nil {
+		bad("PICBED_KEY_TEMPLATE", "%v", err)
+	} else {
+		c.KeyTemplate = tmpl
+	}
+
+	c.MaxBytes = integer("PICBED_MAX_BYTES", c.MaxBytes, 1024, 1<<30)
+	c.MaxPixels = integer("PICBED_MAX_PIXELS", c.MaxPixels, 1, 1<<31)
+	c.MaxWidth = int(integer("PICBED_MAX_WIDTH", 0, 0, 65535))
+	c.MaxHeight = int(integer("PICBED_MAX_HEIGHT", 0, 0, 65535))
+	var err error
+	if c.Format, err = imageproc.ParseFormat(str("PICBED_FORMAT", "original")); err != nil {
+		bad("PICBED_FORMAT", "%v", err)
+	}
+	c.Quality = int(integer("PICBED_QUALITY", int64(c.Quality), 1, 100))
+	c.Strip = boolean("PICBED_STRIP", c.Strip)
+	c.Watermark = loadWatermark(str, bad)
+	c.MemoryMB = int(integer("PICBED_MEMORY_MB", defaultMemoryMB(getenv), 128, 1<<20))
+
+	c.InboxPrefix = str("PICBED_INBOX_PREFIX", c.InboxPrefix)
+	if c.InboxPrefix == "/" || strings.HasPrefix(c.InboxPrefix, "/") || !strings.HasSuffix(c.InboxPrefix, "/") {
+		bad("PICBED_INBOX_PREFIX", "%q must be a folder like inbox/ (not empty, not /, ending in /)", c.InboxPrefix)
+	} else if pub := c.KeyTemplate.Prefix(); strings.HasPrefix(pub, c.InboxPrefix) || strings.HasPrefix(c.InboxPrefix, pub) {
+		bad("PICBED_INBOX_PREFIX", "%q overlaps the key template's folder %q: processed images would trigger new events forever", c.InboxPrefix, pub)
+	}
+	c.InboxAfter = str("PICBED_INBOX_AFTER", c.InboxAfter)
+	if c.InboxAfter != "keep" && c.InboxAfter != "delete" {
+		bad("PICBED_INBOX_AFTER", "%q is not keep or delete", c.InboxAfter)
+	}
+	c.WebhookSecret = str("PICBED_WEBHOOK_SECRET", "")
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
+		bad("PICBED_WEBHOOK_SECRET", "needs at least 16 characters")
+	}
+	c.DeleteSecret = str("PICBED_DELETE_SECRET", "")
+	if c.DeleteSecret != "" && len(c.DeleteSecret) < 16 {
+		bad("PICBED_DELETE_SECRET", "needs at least 16 characters")
+	}
+
+	c.OSSBucket = str("PICBED_OSS_BUCKET", "")
+	c.OSSRegion = str("PICBED_OSS_REGION", getenv("FC_REGION"))
+	c.OSSEndpoint = str("PICBED_OSS_ENDPOINT", "")
+	if c.Storage == "oss" {
+		if c.OSSBucket == "" {
+			bad("PICBED_OSS_BUCKET", "is required with oss storage")
+		}
+		if c.OSSRegion == "" && c.OSSEndpoint == "" {
+			bad("PICBED_OSS_REGION", "is required with oss storage (or set PICBED_OSS_ENDPOINT)")
+		}
+		if c.OSSEndpoint == "" && c.OSSRegion != "" {
+			host := "oss-" + c.OSSRegion + ".aliyuncs.com"
+			if c.OnFC {
+				host = "oss-" + c.OSSRegion + "-internal.aliyuncs.com"
+			}
+			c.OSSEndpoint = "https://" + host
+		}
+		if c.OSSEndpoint != "" && !strings.Contains(c.OSSEndpoint, "://") {
+			c.OSSEndpoint = "https://" + c.OSSEndpoint
+		}
+	}
+
+	def := ""
+	switch {
+	case c.Storage == "local":
+		def = "http://" + c.Listen + "/f"
+	case c.OSSBucket != "" && c.OSSRegion != "":
+		def = "https://" + c.OSSBucket + ".oss-" + c.OSSRegion + ".aliyuncs.com"
+	}
+	c.PublicURL = strings.TrimRight(str("PICBED_PUBLIC_URL", def), "/")
+	if u, err := url.Parse(c.PublicURL); c.PublicURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PICBED_PUBLIC_URL", "%q is not an http(s) URL", c.PublicURL)
+	}
+	return c, errors.Join(errs...)
+}
+
+// loadWatermark reads the PICBED_WATERMARK_* variables; nil when neither a
+// text nor an image is set. imageproc.NewWatermark parses the font or logo
+// once, here, so a text the font cannot draw (Chinese with the built-in
+// Latin font) stops the start instead of printing boxes on every image.
+func loadWatermark(str func(string, string) string, bad func(string, string, ...any)) *imageproc.Watermark {
+	text, img := str("PICBED_WATERMARK_TEXT", ""), str("PICBED_WATERMARK_IMAGE", "")
+	if text == "" && img == "" {
+		return nil
+	}
+	w := &imageproc.Watermark{Text: text, Position: str("PICBED_WATERMARK_POSITION", "bottom-right")}
+	ok := true
+	if img != "" {
+		b, err := os.ReadFile(img)
+		if err != nil {
+			bad("PICBED_WATERMARK_IMAGE", "cannot read %s: %v", img, err)
+			ok = false
+		}
+		w.Image = b
+	}
+	if f := str("PICBED_WATERMARK_FONT", ""); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			bad("PICBED_WATERMARK_FONT", "cannot read %s: %v", f, err)
+			ok = false
+		}
+		w.Font = b
+	}
+	num := func(name string, def float64) float64 {
+		v := str(name, "")
+		if v == "" {
+			return def
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			bad(name, "%q is not a number in (0, 1]", v)
+			return def
+		}
+		return f
+	}
+	w.Opacity = num("PICBED_WATERMARK_OPACITY", 0.7)
+	w.Scale = num("PICBED_WATERMARK_SCALE", 0.15)
+	switch w.Position {
+	case "top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right":
+	default:
+		bad("PICBED_WATERMARK_POSITION", "%q is not one of top-left, top, top-right, left, center, right, bottom-left, bottom, bottom-right", w.Position)
+		ok = false
+	}
+	if !ok {
+		return w
+	}
+	ready, err := imageproc.NewWatermark(*w)
+	var we *imageproc.WatermarkError
+	switch {
+	case err == nil:
+		return ready
+	case errors.As(err, &we) && we.Field == "image":
+		bad("PICBED_WATERMARK_IMAGE", "%s: %v", img, we)
+	case errors.As(err, &we) && we.Field == "font":
+		bad("PICBED_WATERMARK_FONT", "%s: %v", str("PICBED_WATERMARK_FONT", ""), we)
+	case errors.As(err, &we) && we.Field == "text" && str("PICBED_WATERMARK_FONT", "") == "":
+		bad("PICBED_WATERMARK_TEXT", "%v (PICBED_WATERMARK_FONT is unset, and the built-in font is Latin only)", we)
+	default:
+		bad("PICBED_WATERMARK_TEXT", "%v", err)
+	}
+	return w
+}
+
+// defaultMemoryMB is the instance's memory: FC tells it in
+// FC_FUNCTION_MEMORY_SIZE (MB); a container has its cgroup limit.
+func defaultMemoryMB(getenv func(string) string) int64 {
+	if n, err := strconv.ParseInt(strings.TrimSpace(getenv("FC_FUNCTION_MEMORY_SIZE")), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	if n := cgroupMemoryMB(); n > 0 {
+		return n
+	}
+	return admission.DefaultMemoryMB
+}
+
+// cgroupMemoryMB reads the cgroup v2 memory limit; 0 when there is none.
+// A variable so that tests can pretend to run in a container.
+var cgroupMemoryMB = func() int64 {
+	b, err := os.ReadFile("/sys/fs/cgroup/memory.max")
+	if err != nil {
+		return 0
+	}
+	return parseMemoryMax(string(b))
+}
+
+// parseMemoryMax reads cgroup v2's memory.max: bytes, or "max" for none.
+// A limit so large it means none (some runtimes write 2^63-ish) is none.
+func parseMemoryMax(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 || n >= 1<<50 {
+		return 0
+	}
+	return n >> 20
+}
+
+// SetMemoryLimit tells the garbage collector the instance's memory, so the
+// heap is collected before it outgrows the instance (GOMEMLIMIT, when set,
+// wins). It changes the whole process, so main calls it once.
+func SetMemoryLimit(c Config) {
+	if os.Getenv("GOMEMLIMIT") == "" && c.MemoryMB > 0 {
+		debug.SetMemoryLimit(int64(c.MemoryMB) << 20 * 9 / 10)
+	}
+}
