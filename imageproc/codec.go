@@ -26,6 +26,7 @@ package imageproc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -54,26 +55,12 @@ const losslessQuality = -1
 // decode returns the pixels of src (the first frame of an animation).
 func decode(src []byte, h Header, scale float64) (img image.Image, err error) {
 	f := h.Format
-	defer func() {
-		if p := recover(); p != nil {
-			img, err = nil, fmt.Errorf("%w: the %s decoder failed: %v", ErrCorrupt, f, p)
-		}
-	}()
+	defer recoverDecoder(f, &err) // img is still nil when a decoder panics
 	r := bytes.NewReader(src)
 	switch f {
 	case JPEG:
-		if s := jpegShrink(h, scale); s > 1 {
-			if l := lumaShrink(s, scale); l < s {
-				if m, err := jpegx.DecodeSplit(src, l, s); err == nil {
-					return m, nil
-				}
-			}
-			if m, err := jpegx.Decode(src, s); err == nil {
-				return m, nil
-			}
-			// progressive, CMYK, corrupt...: image/jpeg decides
-		}
-		img, err = jpeg.Decode(r)
+		s := jpegShrink(h, scale)
+		img, err = decodeJPEG(src, s, lumaShrink(s, scale))
 	case PNG:
 		img, err = png.Decode(r)
 	case GIF:
@@ -107,6 +94,71 @@ func decode(src []byte, h Header, scale float64) (img image.Image, err error) {
 		return nil, fmt.Errorf("%w: the %s decoded to %v", ErrCorrupt, f, b)
 	}
 	return img, nil
+}
+
+// decodeJPEG decodes src with its luma at 1/l and the rest at 1/s (l <= s,
+// each 1, 2, 4 or 8) where our decoder can; image/jpeg decides the rest
+// (CMYK, corrupt...) at full size. Each reads files the other refuses:
+// image/jpeg cannot read progressive files with restart markers, so when
+// it refuses a file our decoder was not tried on, ours decodes it at full
+// size.
+func decodeJPEG(src []byte, s, l int) (image.Image, error) {
+	if s > 1 {
+		if l < s {
+			if m, err := jpegx.DecodeSplit(src, l, s); err == nil {
+				return m, nil
+			}
+		}
+		if m, err := jpegx.Decode(src, s); err == nil {
+			return m, nil
+		}
+	}
+	m, err := jpeg.Decode(bytes.NewReader(src))
+	if err != nil && s == 1 {
+		if m, xerr := jpegx.Decode(src, 1); xerr == nil {
+			return m, nil
+		}
+	}
+	return m, err
+}
+
+// verifyJPEG proves that a JPEG leaving the pipeline as it came (pass-through,
+// or the strip, which copies the entropy-coded data untouched) decodes: the
+// decoders above read it at 1/8, which parses every coefficient and
+// transforms only the DC. A file cut short and closed with an EOI, or a
+// broken table, is refused like on the full path, never stored.
+func verifyJPEG(src []byte) (err error) {
+	defer recoverDecoder(JPEG, &err)
+	if _, err := decodeJPEG(src, 8, 8); err != nil {
+		return fmt.Errorf("%w: cannot decode the %s: %v", ErrCorrupt, JPEG, err)
+	}
+	return nil
+}
+
+// recoverDecoder turns a decoder's panic into ErrCorrupt: decoders are
+// parsers of hostile input, and a bug in one is the file's refusal, not
+// the process's end.
+func recoverDecoder(f Format, err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%w: the %s decoder failed: %v", ErrCorrupt, f, p)
+	}
+}
+
+// checkJPEG walks a JPEG's markers before anything decodes or copies it
+// (jpegx.Check): image/jpeg, our decoder and the lossless strip all get
+// only files whose structure is sound and whose scans fit the budget, so a
+// few KB of repeated refinement scans cannot cost seconds of CPU.
+func checkJPEG(src []byte) error {
+	err := jpegx.Check(src)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jpegx.ErrTooComplex):
+		return fmt.Errorf("%w: JPEG too complex to decode: %v", ErrCorrupt, err)
+	case errors.Is(err, jpegx.ErrUnsupported):
+		return fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	return fmt.Errorf("%w: JPEG: %v", ErrCorrupt, err)
 }
 
 // resize scales img to exactly w x h. Opaque YCbCr and grey pictures (every

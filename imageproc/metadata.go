@@ -152,13 +152,6 @@ func stripJPEG(src []byte) (out []byte, removed bool, err error) {
 	}
 }
 
-// jpegHasEOI says whether an EOI marker follows the first scan. Entropy
-// data never holds FF D9 (stuffing), so any later one ends an image.
-func jpegHasEOI(src []byte) bool {
-	scan, err := walkJPEG(src, func(jpegSegment) {})
-	return err == nil && bytes.LastIndex(src[scan:], []byte{0xFF, markerEOI}) >= 0
-}
-
 // minimalEXIF is an APP1 segment holding one IFD with one tag: Orientation.
 func minimalEXIF(orient int) []byte {
 	b := []byte{0xFF, markerAPP1, 0, 0}

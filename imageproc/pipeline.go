@@ -20,6 +20,7 @@ var steps = []struct {
 	{"header", readHeader},   // sniff, size, frames; refuse bombs
 	{"plan", plan},           // orientation, target size, path
 	{"strip", stripStep},     // lossless metadata removal (strip path)
+	{"verify", verifyStep},   // a JPEG stored as it came must decode
 	{"decode", decodeStep},   // pixels (full path)
 	{"resize", resizeStep},   // fit within MaxWidth x MaxHeight, in stored orientation
 	{"orient", orientStep},   // EXIF orientation on the (smaller) result
@@ -81,6 +82,11 @@ func readHeader(j *job) error {
 	}
 	if err := CheckLimits(h, j.r.Limits); err != nil {
 		return err
+	}
+	if h.Format == JPEG { // every path: decoders, the strip's copy, pass-through
+		if err := checkJPEG(j.src); err != nil {
+			return err
+		}
 	}
 	j.hdr = h
 	return nil
@@ -154,13 +160,19 @@ func stripStep(j *job) error {
 	return nil
 }
 
+// verifyStep: the strip and pass-through paths copy a JPEG's entropy-coded
+// data without reading it, so a decoder reads it here first; the full path
+// decodes anyway.
+func verifyStep(j *job) error {
+	if j.hdr.Format != JPEG || j.path == PathFull {
+		return skip
+	}
+	return verifyJPEG(j.src)
+}
+
 func decodeStep(j *job) error {
 	if j.path != PathFull {
 		return skip
-	}
-	if j.hdr.Format == JPEG && !jpegHasEOI(j.src) {
-		// image/jpeg returns a truncated photo without complaint.
-		return fmt.Errorf("%w: JPEG: no end of image (truncated upload?)", ErrCorrupt)
 	}
 	scale := float64(j.outW) / float64(j.dispW)
 	img, err := decode(j.src, j.hdr, scale)

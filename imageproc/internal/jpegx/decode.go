@@ -47,6 +47,7 @@ type decoder struct {
 	quant         [4]*[64]int32 // zigzag order
 	huff          [2][4]*huffTable
 	restart       int
+	rst           int // the next restart marker's number within the scan
 	progressive   bool
 	coefs         [][]int16 // progressive: every block's coefficients, zigzag order
 	adobe         bool
@@ -112,8 +113,8 @@ func (m *Split) At(x, y int) color.Color {
 // decode reads the markers and entropy-coded data of d.data into the
 // components' planes; Decode and DecodeSplit wrap them.
 func (d *decoder) decode() error {
-	if len(d.data) < 2 || d.data[0] != 0xFF || d.data[1] != 0xD8 {
-		return fmt.Errorf("%w: missing SOI", ErrFormat)
+	if err := Check(d.data); err != nil { // structure and scan budget, before any allocation
+		return err
 	}
 	d.pos = 2
 	for {
@@ -346,10 +347,8 @@ func (d *decoder) readSOS() error {
 			return fmt.Errorf("%w: scan uses a missing table", ErrFormat)
 		}
 	}
-	ss, se, ahal := p[1+2*ns], p[2+2*ns], p[3+2*ns]
-	if ss != 0 || se != 63 || ahal != 0 {
-		return fmt.Errorf("%w: spectral selection in a baseline scan", ErrFormat)
-	}
+	// Ss, Se, Ah and Al of a sequential scan are fixed (T.81 table B.3):
+	// libjpeg only warns about other values and image/jpeg ignores them.
 	return d.decodeScan()
 }
 

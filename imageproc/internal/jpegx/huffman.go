@@ -138,6 +138,21 @@ func (br *bitReader) fill() {
 	}
 }
 
+// overrun says whether decoding used bits past the end of the entropy-coded
+// segment: the zero bytes fill feeds there only pad the look-ahead, and an
+// encoder pads its last byte with its own bits. Truncated data followed by
+// a marker (an EOI glued onto a cut upload) decodes into grey blocks
+// otherwise; image/jpeg refuses it too.
+func (br *bitReader) overrun() bool { return br.zeros*8 > int(br.n) }
+
+// end is the outcome of a finished scan or restart interval.
+func (br *bitReader) end() error {
+	if br.err == nil && br.overrun() {
+		br.err = fmt.Errorf("%w: entropy data ends early", ErrFormat)
+	}
+	return br.err
+}
+
 // decodeHuff reads one symbol. The caller keeps at least 16 bits buffered.
 func (br *bitReader) decodeHuff(t *huffTable) (uint8, error) {
 	if br.n < 16 {

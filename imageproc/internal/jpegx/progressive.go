@@ -68,9 +68,8 @@ func (d *decoder) progressiveScan(p []byte) error {
 	ss, se := int(p[1+2*ns]), int(p[2+2*ns])
 	ah, al := uint(p[3+2*ns]>>4), uint(p[3+2*ns]&15)
 	dcScan := ss == 0
-	switch {
-	case dcScan && se != 0, !dcScan && (ns != 1 || se < ss || se > 63), al > 13, ah > 13:
-		return fmt.Errorf("%w: progressive scan Ss=%d Se=%d Ah=%d Al=%d with %d components", ErrFormat, ss, se, ah, al, ns)
+	if err := checkProgression(true, ns, ss, se, int(ah), int(al)); err != nil {
+		return err
 	}
 	for _, ci := range scan {
 		c := &d.comps[ci]
@@ -80,7 +79,7 @@ func (d *decoder) progressiveScan(p []byte) error {
 		c.pred = 0
 	}
 	s := progScan{d: d, ss: ss, se: se, ah: ah, al: al}
-	d.br = bitReader{data: d.data, pos: d.pos}
+	d.br, d.rst = bitReader{data: d.data, pos: d.pos}, 0
 	var err error
 	if ns == 1 {
 		err = s.nonInterleaved(g, scan[0])
@@ -90,8 +89,8 @@ func (d *decoder) progressiveScan(p []byte) error {
 	if err != nil {
 		return err
 	}
-	if d.br.err != nil {
-		return d.br.err
+	if err := d.br.end(); err != nil {
+		return err
 	}
 	d.pos = d.skipEntropy(d.br.pos)
 	return nil

@@ -25,7 +25,7 @@ func (d *decoder) decodeScan() error {
 		c := &d.comps[i]
 		c.plane = make([]uint8, c.stride*mcusY*c.v*c.n)
 	}
-	d.br = bitReader{data: d.data, pos: d.pos}
+	d.br, d.rst = bitReader{data: d.data, pos: d.pos}, 0
 	var idcts [4]idctFunc
 	var needs [4]*[64]bool
 	for i := range d.comps {
@@ -65,16 +65,17 @@ func (d *decoder) decodeScan() error {
 			}
 		}
 	}
-	if d.br.err != nil {
-		return d.br.err
-	}
-	return nil
+	return d.br.end()
 }
 
-// restartMarker consumes an RSTn marker between intervals and resets the
-// DC predictors.
+// restartMarker consumes the next RSTn marker between intervals (RST0 to
+// RST7 in turn from each scan's start, as T.81 F.1.2.3 numbers them and
+// libjpeg and image/jpeg insist) and resets the DC predictors.
 func (d *decoder) restartMarker() error {
 	br := &d.br
+	if br.overrun() {
+		return fmt.Errorf("%w: a restart interval ends early", ErrFormat)
+	}
 	br.acc, br.n, br.marker, br.zeros = 0, 0, false, 0
 	for br.pos < len(br.data) && br.data[br.pos] != 0xFF { // tolerate garbage before RST
 		br.pos++
@@ -85,9 +86,10 @@ func (d *decoder) restartMarker() error {
 	if br.pos+1 >= len(br.data) {
 		return fmt.Errorf("%w: truncated at a restart marker", ErrFormat)
 	}
-	if m := br.data[br.pos+1]; m < 0xD0 || m > 0xD7 {
-		return fmt.Errorf("%w: expected RST, found marker %#x", ErrFormat, m)
+	if m, want := br.data[br.pos+1], byte(0xD0+d.rst%8); m != want {
+		return fmt.Errorf("%w: expected RST%d, found marker %#x", ErrFormat, d.rst%8, m)
 	}
+	d.rst++
 	br.pos += 2
 	for i := range d.comps {
 		d.comps[i].pred = 0
