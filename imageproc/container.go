@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // This file walks the block structure of GIF and WebP files: enough to read
@@ -159,7 +160,17 @@ func walkWebP(src []byte, fn func(riffChunk)) error {
 	if n := int64(binary.LittleEndian.Uint32(src[4:8])) + 8; n < int64(end) {
 		end = int(n) // bytes after the RIFF are not part of the image
 	}
-	for i := 12; i < end; {
+	return walkRIFF(src, 12, end, func(c riffChunk) error { fn(c); return nil })
+}
+
+// walkRIFFChunks walks the chunks nested in b (the frame data of an ANMF).
+func walkRIFFChunks(b []byte, fn func(riffChunk) error) error {
+	return walkRIFF(b, 0, len(b), fn)
+}
+
+// walkRIFF calls fn for every chunk of src[i:end]; offsets are into src.
+func walkRIFF(src []byte, i, end int, fn func(riffChunk) error) error {
+	for i < end {
 		if i+8 > end {
 			return errTruncated
 		}
@@ -169,44 +180,138 @@ func walkWebP(src []byte, fn func(riffChunk)) error {
 			return errTruncated
 		}
 		c := riffChunk{fourcc: string(src[i : i+4]), body: src[i+8 : i+8+int(size)], start: i, end: int(min(next, int64(end)))}
-		fn(c)
+		if err := fn(c); err != nil {
+			return err
+		}
 		i = c.end
 	}
 	return nil
 }
 
-// webpHeader reads a WebP's canvas size and counts its frames.
+// webpHeader reads a WebP's canvas size and counts its frames, and checks
+// every size the container claims against the bitstream the decoder will
+// read: a simple file is its first chunk (VP8 or VP8L); an extended file
+// starts with VP8X (the spec puts it first, and the decoders only look
+// there), whose canvas must equal the still image's bitstream size, or
+// contain every animation frame, each frame's bitstream the size its ANMF
+// header says. Any disagreement is corrupt: the limits and the memory
+// admission must see the size that will be allocated.
 func webpHeader(src []byte) (w, h, frames int, err error) {
-	var vp8x, bitstream bool
-	anmf := 0
-	err = walkWebP(src, func(c riffChunk) {
-		b := c.body
-		switch {
-		case c.fourcc == "VP8X" && len(b) >= 10 && !vp8x:
-			vp8x = true
-			w = 1 + int(uint32(b[4])|uint32(b[5])<<8|uint32(b[6])<<16)
-			h = 1 + int(uint32(b[7])|uint32(b[8])<<8|uint32(b[9])<<16)
-		case c.fourcc == "ANMF":
-			anmf++
-		case vp8x || bitstream:
-		case c.fourcc == "VP8 " && len(b) >= 10 && b[3] == 0x9d && b[4] == 0x01 && b[5] == 0x2a:
-			bitstream = true
-			w = int(binary.LittleEndian.Uint16(b[6:8]) & 0x3fff)
-			h = int(binary.LittleEndian.Uint16(b[8:10]) & 0x3fff)
-		case c.fourcc == "VP8L" && len(b) >= 5 && b[0] == 0x2f:
-			bitstream = true
-			bits := binary.LittleEndian.Uint32(b[1:5])
-			w = 1 + int(bits&0x3fff)
-			h = 1 + int(bits>>14&0x3fff)
+	var chunks []riffChunk
+	if err := walkWebP(src, func(c riffChunk) { chunks = append(chunks, c) }); err != nil {
+		return 0, 0, 0, err
+	}
+	if len(chunks) == 0 {
+		return 0, 0, 0, errors.New("no chunks")
+	}
+	first := chunks[0]
+	if first.fourcc == "VP8 " || first.fourcc == "VP8L" {
+		w, h, err = webpBitstreamSize(first)
+		return w, h, 1, err
+	}
+	if first.fourcc != "VP8X" {
+		return 0, 0, 0, fmt.Errorf("the first chunk is %q, not VP8X, VP8 or VP8L", first.fourcc)
+	}
+	b := first.body
+	if len(b) < 10 {
+		return 0, 0, 0, errors.New("short VP8X chunk")
+	}
+	w = 1 + int(uint32(b[4])|uint32(b[5])<<8|uint32(b[6])<<16)
+	h = 1 + int(uint32(b[7])|uint32(b[8])<<8|uint32(b[9])<<16)
+	animated := b[0]&0x02 != 0
+	var still []riffChunk
+	anim := false
+	for _, c := range chunks[1:] {
+		switch c.fourcc {
+		case "VP8X":
+			return 0, 0, 0, errors.New("a second VP8X chunk")
+		case "VP8 ", "VP8L":
+			still = append(still, c)
+		case "ANIM":
+			anim = true
+		case "ANMF":
+			if !animated {
+				return 0, 0, 0, errors.New("an ANMF frame in a file whose VP8X says it is not animated")
+			}
+			if err := webpCheckFrame(c.body, w, h); err != nil {
+				return 0, 0, 0, fmt.Errorf("frame %d: %v", frames+1, err)
+			}
+			frames++
 		}
-	})
+	}
+	if animated {
+		if !anim || frames == 0 || len(still) > 0 {
+			return 0, 0, 0, errors.New("an animated WebP needs ANIM and ANMF chunks and no top-level bitstream")
+		}
+		return w, h, frames, nil
+	}
+	if len(still) != 1 {
+		return 0, 0, 0, fmt.Errorf("%d image bitstreams in a still WebP, want 1", len(still))
+	}
+	bw, bh, err := webpBitstreamSize(still[0])
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	if !vp8x && !bitstream {
-		return 0, 0, 0, errors.New("no VP8X, VP8 or VP8L chunk")
+	if bw != w || bh != h {
+		return 0, 0, 0, fmt.Errorf("VP8X says %dx%d, the %s bitstream %dx%d", w, h, strings.TrimSpace(still[0].fourcc), bw, bh)
 	}
-	return w, h, max(anmf, 1), nil
+	return w, h, 1, nil
+}
+
+// webpCheckFrame checks an ANMF chunk body: the frame lies inside the
+// canvas, and its bitstream is the size the frame header says.
+func webpCheckFrame(b []byte, cw, ch int) error {
+	if len(b) < 16 {
+		return errors.New("short ANMF chunk")
+	}
+	u24 := func(p []byte) int { return int(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16) }
+	x, y := 2*u24(b[0:]), 2*u24(b[3:])
+	fw, fh := 1+u24(b[6:]), 1+u24(b[9:])
+	if x+fw > cw || y+fh > ch {
+		return fmt.Errorf("%dx%d at (%d,%d) is outside the %dx%d canvas", fw, fh, x, y, cw, ch)
+	}
+	n := 0
+	err := walkRIFFChunks(b[16:], func(c riffChunk) error {
+		if c.fourcc != "VP8 " && c.fourcc != "VP8L" {
+			return nil
+		}
+		n++
+		bw, bh, err := webpBitstreamSize(c)
+		if err != nil {
+			return err
+		}
+		if bw != fw || bh != fh {
+			return fmt.Errorf("the frame header says %dx%d, its %s bitstream %dx%d", fw, fh, strings.TrimSpace(c.fourcc), bw, bh)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("%d bitstreams, want 1", n)
+	}
+	return nil
+}
+
+// webpBitstreamSize reads the frame size from a VP8 key frame header or a
+// VP8L header.
+func webpBitstreamSize(c riffChunk) (w, h int, err error) {
+	b := c.body
+	switch c.fourcc {
+	case "VP8 ":
+		if len(b) < 10 || b[0]&1 != 0 || b[3] != 0x9d || b[4] != 0x01 || b[5] != 0x2a {
+			return 0, 0, errors.New("no VP8 key frame header")
+		}
+		return int(binary.LittleEndian.Uint16(b[6:8]) & 0x3fff), int(binary.LittleEndian.Uint16(b[8:10]) & 0x3fff), nil
+	case "VP8L":
+		if len(b) < 5 || b[0] != 0x2f {
+			return 0, 0, errors.New("no VP8L header")
+		}
+		bits := binary.LittleEndian.Uint32(b[1:5])
+		return 1 + int(bits&0x3fff), 1 + int(bits>>14&0x3fff), nil
+	}
+	return 0, 0, fmt.Errorf("%q is not a bitstream chunk", c.fourcc)
 }
 
 // webpKeep lists the chunks that make up the picture; EXIF, XMP and
@@ -214,12 +319,16 @@ func webpHeader(src []byte) (w, h, frames int, err error) {
 var webpKeep = map[string]bool{"VP8X": true, "VP8 ": true, "VP8L": true, "ALPH": true, "ANIM": true, "ANMF": true, "ICCP": true}
 
 // stripWebP drops EXIF, XMP and unknown chunks and clears their flags in
-// VP8X, so no reader goes looking for them.
+// VP8X, so no reader goes looking for them. A simple file is its first
+// chunk: whatever follows the bitstream goes too.
 func stripWebP(src []byte) (out []byte, removed bool, err error) {
 	out = make([]byte, 12, len(src))
 	copy(out, src[:12])
+	simple := false
 	err = walkWebP(src, func(c riffChunk) {
-		if !webpKeep[c.fourcc] {
+		if len(out) == 12 && (c.fourcc == "VP8 " || c.fourcc == "VP8L") {
+			simple = true
+		} else if simple || !webpKeep[c.fourcc] {
 			removed = true
 			return
 		}
