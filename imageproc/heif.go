@@ -5,36 +5,15 @@ import (
 	"errors"
 )
 
-// heifSize reads the image size of a HEIC/AVIF file from its 'ispe'
-// (image spatial extents) properties without decoding anything. A grid
-// image carries one ispe per tile and one for the whole; the largest is the
-// one that matters for the pixel limit.
+// heifSize reads the image size of a HEIC/AVIF file without decoding
+// anything: the largest image any of its items decodes to, every 'ispe'
+// (image spatial extents) property checked against the bitstream's own
+// header by heifCheckedSize.
 func heifSize(src []byte) (w, h int, err error) {
 	if err := heifComplete(src); err != nil {
 		return 0, 0, err
 	}
-	ipco, err := heifProperties(src)
-	if err != nil {
-		return 0, 0, err
-	}
-	for b := ipco; len(b) >= 8; {
-		typ, body, rest, ok := nextBox(b)
-		if !ok {
-			break
-		}
-		if typ == "ispe" && len(body) >= 12 {
-			bw := int(binary.BigEndian.Uint32(body[4:8]))
-			bh := int(binary.BigEndian.Uint32(body[8:12]))
-			if int64(bw)*int64(bh) > int64(w)*int64(h) {
-				w, h = bw, bh
-			}
-		}
-		b = rest
-	}
-	if w == 0 || h == 0 {
-		return 0, 0, errors.New("no ispe property")
-	}
-	return w, h, nil
+	return heifCheckedSize(src)
 }
 
 // heifProperties returns the body of the meta/iprp/ipco box: the item

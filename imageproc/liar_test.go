@@ -1,9 +1,11 @@
 package imageproc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -189,6 +191,8 @@ type liar struct {
 func liars(t testing.TB) []liar {
 	return []liar{
 		{"webp: 10000x10000 VP8L + trailing VP8X 1x1", webpLiar()},
+		{"avif: 8000x7000 labelled 100x100", fixture(t, "lying-ispe.avif")},
+		{"heic: 8000x7000 labelled 100x100", fixture(t, "lying-ispe.heic")},
 	}
 }
 
@@ -202,5 +206,145 @@ func TestStripWebPDropsWhatFollowsASimpleBitstream(t *testing.T) {
 	}
 	if want := riffFile(riffTestChunk{"VP8L", vp8lHeader(30, 20)}); string(res.Data) != string(want) {
 		t.Fatalf("stripped to %q, want only the VP8L chunk %q", res.Data, want)
+	}
+}
+
+func TestHEIFHeadersThatLieAreRefused(t *testing.T) {
+	for _, name := range []string{"lying-ispe.avif", "lying-ispe.heic"} {
+		t.Run(name, func(t *testing.T) {
+			h, err := ReadHeader(fixture(t, name))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "8000x7000") {
+				t.Fatalf("ReadHeader = %+v, %v; want ErrCorrupt naming the bitstream's 8000x7000", h, err)
+			}
+		})
+	}
+	for _, name := range []string{"phone.avif", "phone.heic"} {
+		t.Run(name, func(t *testing.T) {
+			h, err := ReadHeader(fixture(t, name))
+			if err != nil || h.Width != 320 || h.Height != 240 {
+				t.Fatalf("ReadHeader = %+v, %v; want 320x240", h, err)
+			}
+		})
+	}
+}
+
+// heifGrid builds a HEIC whose primary item is a grid of phone.heic's
+// 320x240 HEVC item, cols x rows tiles, output w x h, with the grid's
+// ispe saying ispeW x ispeH.
+func heifGrid(t testing.TB, cols, rows, w, h, ispeW, ispeH int) []byte {
+	src := fixture(t, "phone.heic")
+	box := func(typ string, body ...[]byte) []byte {
+		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(bytes.Join(body, nil))))
+		return append(append(b, typ...), bytes.Join(body, nil)...)
+	}
+	full := func(v byte) []byte { return []byte{v, 0, 0, 0} }
+	u16 := func(v int) []byte { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
+	u32 := func(v int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(v)) }
+	// the HEVC item's data and hvcC from the real file
+	meta, _ := findBox(src, "meta")
+	m, err := parseHEIFMeta(src, meta[4:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hevc := m.items[1]
+	data, err := m.data(hevc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hvcC, _ := m.prop(hevc, "hvcC")
+	tiles := cols * rows
+	infe := func(id int, typ string) []byte { return box("infe", full(2), u16(id), u16(0), []byte(typ)) }
+	entries := [][]byte{full(0), u16(1 + tiles), infe(1, "grid")}
+	for i := 0; i < tiles; i++ {
+		entries = append(entries, infe(2+i, "hvc1"))
+	}
+	grid := []byte{0, 0, byte(rows - 1), byte(cols - 1)}
+	grid = append(append(grid, u16(w)...), u16(h)...)
+	// iloc v1: offset 4, length 4, base 0; item 1 in idat, the tiles share the HEVC data
+	const mdatAt = 4096 // the mdat is placed here, after padding
+	iloc := [][]byte{full(1), {0x44, 0x00}, u16(1 + tiles), u16(1), u16(1), u16(0), u16(1), u32(0), u32(len(grid))}
+	for i := 0; i < tiles; i++ {
+		iloc = append(iloc, u16(2+i), u16(0), u16(0), u16(1), u32(mdatAt+8), u32(len(data)))
+	}
+	dimg := [][]byte{u16(1), u16(tiles)}
+	ipma := [][]byte{full(0), u32(1 + tiles), u16(1), {1, 0x83}}
+	for i := 0; i < tiles; i++ {
+		dimg = append(dimg, u16(2+i))
+		ipma = append(ipma, u16(2+i), []byte{2, 0x81, 0x82})
+	}
+	ispe := func(w, h int) []byte { return box("ispe", full(0), u32(w), u32(h)) }
+	file := box("ftyp", []byte("heic"), u32(0), []byte("mif1heic"))
+	file = append(file, box("meta", full(0),
+		box("hdlr", full(0), u32(0), []byte("pict"), make([]byte, 13)),
+		box("pitm", full(0), u16(1)),
+		box("iinf", entries...),
+		box("iloc", iloc...),
+		box("iref", full(0), box("dimg", dimg...)),
+		box("iprp", box("ipco", box("hvcC", hvcC), ispe(320, 240), ispe(ispeW, ispeH)), box("ipma", ipma...)),
+		box("idat", grid),
+	)...)
+	if len(file) > mdatAt-8 {
+		t.Fatalf("meta is %d bytes, over the mdat offset", len(file))
+	}
+	file = append(file, box("free", make([]byte, mdatAt-8-len(file)))...)
+	return append(file, box("mdat", data)...)
+}
+
+func TestHEIFGridsAreCheckedAgainstTheirTiles(t *testing.T) {
+	for _, tc := range []struct {
+		name                           string
+		cols, rows, w, h, ispeW, ispeH int
+		want                           error
+	}{
+		{"2x1 grid of 320x240", 2, 1, 640, 240, 640, 240, nil},
+		{"2x2 grid cropped to 600x400", 2, 2, 600, 400, 600, 400, nil},
+		{"grid output larger than its tiles", 2, 1, 20000, 240, 20000, 240, ErrCorrupt},
+		{"grid with a spare column", 3, 1, 640, 240, 640, 240, ErrCorrupt},
+		{"grid ispe lies", 2, 1, 640, 240, 100, 100, ErrCorrupt},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := heifGrid(t, tc.cols, tc.rows, tc.w, tc.h, tc.ispeW, tc.ispeH)
+			h, err := ReadHeader(src)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("ReadHeader = %+v, %v; want %v", h, err, tc.want)
+				}
+				return
+			}
+			if err != nil || h.Width != tc.w || h.Height != tc.h {
+				t.Fatalf("ReadHeader = %+v, %v; want %dx%d", h, err, tc.w, tc.h)
+			}
+		})
+	}
+	// the decoder agrees: a valid grid decodes to the size admitted
+	src := heifGrid(t, 2, 1, 640, 240, 640, 240)
+	img := decodeAny(t, src)
+	if b := img.Bounds(); b.Dx() != 640 || b.Dy() != 240 {
+		t.Fatalf("the grid decoded to %v, want 640x240", b)
+	}
+}
+
+// TestAVIFSequenceTracksAreChecked: libavif decodes an AVIF sequence from
+// its tracks, so the sample entry's size is checked against the samples'
+// sequence headers too.
+func TestAVIFSequenceTracksAreChecked(t *testing.T) {
+	src := fixture(t, "animated.avif")
+	h, err := ReadHeader(src)
+	if err != nil || h.Width != 64 || h.Height != 48 {
+		t.Fatalf("ReadHeader = %+v, %v; want 64x48", h, err)
+	}
+	img := decodeAny(t, src)
+	if b := img.Bounds(); b.Dx() != 64 || b.Dy() != 48 {
+		t.Fatalf("decoded %v, want 64x48", b)
+	}
+	lie := bytes.Clone(src)
+	i := bytes.Index(lie, []byte("av01\x00\x00\x00\x00\x00\x00\x00\x01")) // the first sample entry
+	if i < 0 {
+		t.Fatal("no av01 sample entry")
+	}
+	binary.BigEndian.PutUint16(lie[i+4+24:], 16)
+	binary.BigEndian.PutUint16(lie[i+4+26:], 16)
+	if _, err := ReadHeader(lie); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a 16x16 sample entry over 64x48 samples: err = %v, want ErrCorrupt", err)
 	}
 }

@@ -79,3 +79,14 @@ phone_exif $OUT/progressive.jpg 8
 # animated-meta.gif: animated.gif plus a comment extension (metadata to strip).
 $IM $OUT/animated.gif -set comment "taken at home" $OUT/animated-meta.gif
 ls -l $OUT
+# lying-ispe.heic / lying-ispe.avif (issue 12): an 8000x7000 picture whose
+# ispe properties are rewritten to 100x100; the bitstream still says 8000x7000.
+$IM -size 8000x7000 gradient:gray20-gray80 -depth 8 $T/big.png
+heif-enc --quality 1 -o $T/big.heic $T/big.png
+avifenc -s 10 --min 63 --max 63 $T/big.png $T/big.avif >/dev/null
+for f in heic avif; do
+  python3 -c 'import sys,struct
+b=bytearray(open(sys.argv[1],"rb").read()); i=b.find(b"ispe")
+while i>=0: b[i+8:i+16]=struct.pack(">II",100,100); i=b.find(b"ispe",i+4)
+open(sys.argv[2],"wb").write(b)' $T/big.$f $OUT/lying-ispe.$f
+done
