@@ -166,6 +166,10 @@ func Cases(maxBytes int64, jpeg []byte, token string) []Case {
 	for _, format := range slices.Sorted(maps.Keys(bombs)) {
 		cs = append(cs, Case{Name: "pixel bomb: " + format, Header: ct("application/octet-stream"), Body: raw(bombs[format]), Status: 422, Code: "too_many_pixels"})
 	}
+	liars := Liars()
+	for _, name := range slices.Sorted(maps.Keys(liars)) {
+		cs = append(cs, Case{Name: "lying header: " + name, Path: "/upload?format=png", Header: ct("application/octet-stream"), Body: raw(liars[name]), Status: 422})
+	}
 	names := HostileNames()
 	for _, label := range slices.Sorted(maps.Keys(names)) {
 		q := "/upload?name=" + url.QueryEscape(names[label])
@@ -261,7 +265,7 @@ func Bombs() map[string][]byte {
 		"PNG 20000x20000":     PNGBomb(20000, 20000),
 		"GIF 65535x65535":     GIFBomb(65535, 65535),
 		"JPEG 65500x65500":    JPEGBomb(65500, 65500),
-		"WebP 16384x16384":    WebPBomb(16384, 16384),
+		"WebP 16383x16383":    WebPBomb(16383, 16383),
 		"BMP 100000x100000":   BMPBomb(100000, 100000),
 		"TIFF 100000x100000":  TIFFBomb(100000, 100000),
 		"HEIC 100000x100000":  HEIFBomb("heic", 100000, 100000),
@@ -334,25 +338,50 @@ func JPEGBomb(w, h uint16) []byte {
 	return b.Bytes()
 }
 
-// WebPBomb is an extended WebP (VP8X) declaring a w x h canvas.
+// WebPBomb is an extended WebP (VP8X) declaring a w x h canvas, with a
+// VP8 key frame header of the same size (at most 16383x16383).
 func WebPBomb(w, h int) []byte {
 	vp8x := make([]byte, 10)
 	putUint24(vp8x[4:], w-1)
 	putUint24(vp8x[7:], h-1)
-	var chunks bytes.Buffer
-	chunks.WriteString("VP8X")
-	binary.Write(&chunks, binary.LittleEndian, uint32(len(vp8x)))
-	chunks.Write(vp8x)
 	vp8 := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, byte(w), byte(w >> 8 & 0x3f), byte(h), byte(h >> 8 & 0x3f)}
-	chunks.WriteString("VP8 ")
-	binary.Write(&chunks, binary.LittleEndian, uint32(len(vp8)))
-	chunks.Write(vp8)
+	return riff(riffChunk{"VP8X", vp8x}, riffChunk{"VP8 ", vp8})
+}
+
+type riffChunk struct {
+	fourcc string
+	body   []byte
+}
+
+func riff(chunks ...riffChunk) []byte {
 	var b bytes.Buffer
-	b.WriteString("RIFF")
-	binary.Write(&b, binary.LittleEndian, uint32(4+chunks.Len()))
-	b.WriteString("WEBP")
-	b.Write(chunks.Bytes())
-	return b.Bytes()
+	for _, c := range chunks {
+		b.WriteString(c.fourcc)
+		binary.Write(&b, binary.LittleEndian, uint32(len(c.body)))
+		b.Write(c.body)
+		if len(c.body)%2 == 1 {
+			b.WriteByte(0)
+		}
+	}
+	return append(append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(4+b.Len()))...), append([]byte("WEBP"), b.Bytes()...)...)
+}
+
+// Liars are files whose container claims a small picture while the
+// bitstream the decoder reads is huge (issue 12): picbed must refuse them
+// from their headers (422), never admit the small size and decode the big.
+func Liars() map[string][]byte {
+	// a lossless bitstream of 10000x10000 transparent pixels that costs no
+	// bits per pixel (five one-symbol Huffman codes), then a VP8X saying 1x1
+	bits := uint32(10000-1) | uint32(10000-1)<<14 | 1<<28
+	vp8l := append([]byte{0x2f}, binary.LittleEndian.AppendUint32(nil, bits)...)
+	vp8l = append(vp8l, 0x88, 0x88, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	vp8x := make([]byte, 10)
+	return map[string][]byte{
+		"WebP 10000x10000 VP8L then VP8X 1x1": riff(riffChunk{"VP8L", vp8l}, riffChunk{"VP8X", vp8x}),
+		"WebP VP8X 1x1 then VP8L 10000x10000": riff(riffChunk{"VP8X", vp8x}, riffChunk{"VP8L", vp8l}),
+		"HEIC 8000x7000 SPS, ispe 100x100":    heif("heic", 100, 100, 8000, 7000),
+		"AVIF 8000x7000 AV1, ispe 100x100":    heif("avif", 100, 100, 8000, 7000),
+	}
 }
 
 func putUint24(b []byte, v int) { b[0], b[1], b[2] = byte(v), byte(v>>8), byte(v>>16) }
@@ -398,9 +427,16 @@ func TIFFBomb(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-// HEIFBomb is an ISOBMFF file (brand heic or avif) whose ispe property
-// declares w x h.
+// HEIFBomb is an ISOBMFF file (brand heic or avif) with one coded item
+// whose ispe property and bitstream header (HEVC SPS, AV1 sequence
+// header) both declare w x h.
 func HEIFBomb(brand string, w, h uint32) []byte {
+	return heif(brand, w, h, w, h)
+}
+
+// heif is a one-item HEIC/AVIF whose ispe says w x h and whose bitstream
+// header says bw x bh; the item data is just that header.
+func heif(brand string, w, h, bw, bh uint32) []byte {
 	box := func(typ string, body ...[]byte) []byte {
 		n := 8
 		for _, p := range body {
@@ -413,9 +449,97 @@ func HEIFBomb(brand string, w, h uint32) []byte {
 		}
 		return out
 	}
-	ispe := box("ispe", []byte{0, 0, 0, 0}, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h))
-	meta := box("meta", []byte{0, 0, 0, 0}, box("hdlr", make([]byte, 4), make([]byte, 4), []byte("pict"), make([]byte, 13)),
-		box("iprp", box("ipco", ispe)))
-	ftyp := box("ftyp", []byte(brand), []byte{0, 0, 0, 0}, []byte("mif1"), []byte(brand))
-	return append(append(ftyp, meta...), box("mdat", []byte{0, 0, 0, 0})...)
+	u16 := func(v int) []byte { return binary.BigEndian.AppendUint16(nil, uint16(v)) }
+	u32 := func(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+	full := []byte{0, 0, 0, 0}
+	var typ string
+	var config, data []byte
+	if brand == "avif" {
+		typ = "av01"
+		config = box("av1C", []byte{0x81, 0, 0, 0})
+		seq := av1SequenceHeader(bw, bh)
+		data = append([]byte{0x0A, byte(len(seq))}, seq...) // OBU_SEQUENCE_HEADER with its size
+	} else {
+		typ = "hvc1"
+		sps := hevcSPS(bw, bh)
+		hvcC := make([]byte, 22)
+		hvcC[0], hvcC[21] = 1, 3 // version 1, 4-byte NAL lengths
+		hvcC = append(hvcC, 1, 0x80|33)
+		hvcC = append(append(append(hvcC, u16(1)...), u16(len(sps))...), sps...)
+		config = box("hvcC", hvcC)
+		data = append(u32(uint32(len(sps))), sps...)
+	}
+	ispe := box("ispe", full, u32(w), u32(h))
+	ftyp := box("ftyp", []byte(brand), full, []byte("mif1"), []byte(brand))
+	build := func(mdatAt int) []byte {
+		iloc := box("iloc", full, []byte{0x44, 0x00}, u16(1), u16(1), u16(0), u16(1), u32(uint32(mdatAt+8)), u32(uint32(len(data))))
+		meta := box("meta", full, box("hdlr", full, full, []byte("pict"), make([]byte, 13)),
+			box("pitm", full, u16(1)),
+			box("iinf", full, u16(1), box("infe", []byte{2, 0, 0, 0}, u16(1), u16(0), []byte(typ))),
+			iloc,
+			box("iprp", box("ipco", config, ispe), box("ipma", full, u32(1), u16(1), []byte{2, 0x81, 0x82})))
+		return append(ftyp, meta...)
+	}
+	head := build(0)
+	return append(build(len(head)), box("mdat", data)...)
+}
+
+// bitWriter writes big-endian bit fields.
+type bitWriter struct {
+	b []byte
+	n int
+}
+
+func (w *bitWriter) bits(v uint32, n int) {
+	for i := n - 1; i >= 0; i-- {
+		if w.n%8 == 0 {
+			w.b = append(w.b, 0)
+		}
+		w.b[len(w.b)-1] |= byte(v>>i&1) << (7 - w.n%8)
+		w.n++
+	}
+}
+
+// ue writes an unsigned Exp-Golomb code.
+func (w *bitWriter) ue(v uint32) {
+	n := 0
+	for x := v + 1; x > 1; x >>= 1 {
+		n++
+	}
+	w.bits(0, n)
+	w.bits(v+1, n+1)
+}
+
+// av1SequenceHeader is a reduced still-picture sequence header of w x h.
+func av1SequenceHeader(wd, ht uint32) []byte {
+	var w bitWriter
+	w.bits(0, 3)  // seq_profile
+	w.bits(1, 1)  // still_picture
+	w.bits(1, 1)  // reduced_still_picture_header
+	w.bits(31, 5) // seq_level_idx
+	w.bits(15, 4) // frame_width_bits_minus_1
+	w.bits(15, 4) // frame_height_bits_minus_1
+	w.bits(wd-1, 16)
+	w.bits(ht-1, 16)
+	w.bits(0, 8) // the rest of the header
+	return w.b
+}
+
+// hevcSPS is an SPS NAL unit (main profile, 4:2:0) of w x h.
+func hevcSPS(wd, ht uint32) []byte {
+	var w bitWriter
+	w.bits(0, 4)  // sps_video_parameter_set_id
+	w.bits(0, 3)  // sps_max_sub_layers_minus1
+	w.bits(1, 1)  // sps_temporal_id_nesting_flag
+	w.bits(1, 8)  // general profile space, tier, profile idc (Main)
+	w.bits(0, 32) // compatibility flags
+	w.bits(0, 48) // constraint flags
+	w.bits(93, 8) // general_level_idc
+	w.ue(0)       // sps_seq_parameter_set_id
+	w.ue(1)       // chroma_format_idc
+	w.ue(wd)
+	w.ue(ht)
+	w.bits(0, 1) // conformance_window_flag
+	w.bits(0, 8) // the rest
+	return append([]byte{33 << 1, 1}, w.b...)
 }

@@ -31,3 +31,21 @@ func TestPolyglotIsAGIF(t *testing.T) {
 		t.Errorf("ReadHeader(GIF/JS) = %+v, %v; want a GIF header", h, err)
 	}
 }
+
+// TestLiarsAreRefusedAsCorrupt: each lying file's container and bitstream
+// disagree, which ReadHeader refuses (or, for the VP8X after a 10000x10000
+// bitstream, reads the bitstream's size, which the limits refuse).
+func TestLiarsAreRefusedAsCorrupt(t *testing.T) {
+	limits := imageproc.Limits{MaxPixels: 50_000_000, MaxSide: 65535}
+	for name, b := range Liars() {
+		t.Run(name, func(t *testing.T) {
+			h, err := imageproc.ReadHeader(b)
+			if err == nil {
+				err = imageproc.CheckLimits(h, limits)
+			}
+			if !errors.Is(err, imageproc.ErrCorrupt) && !errors.Is(err, imageproc.ErrTooLarge) {
+				t.Errorf("ReadHeader = %+v, %v; want refused", h, err)
+			}
+		})
+	}
+}
