@@ -484,13 +484,13 @@ func heif(brand string, w, h, bw, bh uint32) []byte {
 	return append(build(len(head)), box("mdat", data)...)
 }
 
-// bitWriter writes big-endian bit fields.
-type bitWriter struct {
+// fieldWriter writes big-endian bit fields (headers, no stuffing).
+type fieldWriter struct {
 	b []byte
 	n int
 }
 
-func (w *bitWriter) bits(v uint32, n int) {
+func (w *fieldWriter) bits(v uint32, n int) {
 	for i := n - 1; i >= 0; i-- {
 		if w.n%8 == 0 {
 			w.b = append(w.b, 0)
@@ -501,7 +501,7 @@ func (w *bitWriter) bits(v uint32, n int) {
 }
 
 // ue writes an unsigned Exp-Golomb code.
-func (w *bitWriter) ue(v uint32) {
+func (w *fieldWriter) ue(v uint32) {
 	n := 0
 	for x := v + 1; x > 1; x >>= 1 {
 		n++
@@ -512,7 +512,7 @@ func (w *bitWriter) ue(v uint32) {
 
 // av1SequenceHeader is a reduced still-picture sequence header of w x h.
 func av1SequenceHeader(wd, ht uint32) []byte {
-	var w bitWriter
+	var w fieldWriter
 	w.bits(0, 3)  // seq_profile
 	w.bits(1, 1)  // still_picture
 	w.bits(1, 1)  // reduced_still_picture_header
@@ -527,7 +527,7 @@ func av1SequenceHeader(wd, ht uint32) []byte {
 
 // hevcSPS is an SPS NAL unit (main profile, 4:2:0) of w x h.
 func hevcSPS(wd, ht uint32) []byte {
-	var w bitWriter
+	var w fieldWriter
 	w.bits(0, 4)  // sps_video_parameter_set_id
 	w.bits(0, 3)  // sps_max_sub_layers_minus1
 	w.bits(1, 1)  // sps_temporal_id_nesting_flag
