@@ -56,7 +56,9 @@ func TestFastPathEquivalence(t *testing.T) {
 					t.Fatalf("decode at scale %.3f gave %v, smaller than the %dx%d target", float64(w)/float64(b.Dx()), ib.Size(), w, h)
 				}
 				if ib := img.Bounds(); ib.Dx() != w || ib.Dy() != h {
-					img = resize(img, w, h)
+					if img, err = resize(img, b.Size(), w, h); err != nil {
+						t.Fatal(err)
+					}
 				}
 				data, err := encode(img, JPEG, 90)
 				if err != nil {

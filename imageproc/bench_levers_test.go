@@ -39,7 +39,7 @@ func BenchmarkLevers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	out := resize(decoded, w, ht).(*image.YCbCr)
+	out := resized(b, decoded, w, ht).(*image.YCbCr)
 	levers := []struct {
 		name string
 		run  func()
@@ -48,7 +48,7 @@ func BenchmarkLevers(b *testing.B) {
 		{"decode/jpegx-half", func() { jpegx.Decode(src, 2) }},
 		{"decode/production", func() { decode(src, h, scale) }},
 		{"resize/xdraw-catmullrom-from-full", func() { xdrawScale(full, w, ht) }},
-		{"resize/production-planes-lanczos3", func() { resize(decoded, w, ht) }},
+		{"resize/production-planes-lanczos3", func() { resize(decoded, decoded.Bounds().Size(), w, ht) }},
 		{"encode/image-jpeg-ycbcr", func() { jpeg.Encode(&bytes.Buffer{}, out, &jpeg.Options{Quality: 82}) }},
 		{"encode/production-jpegx", func() { encode(out, JPEG, 82) }},
 	}

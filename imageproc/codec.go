@@ -13,9 +13,10 @@ package imageproc
 //	    scale times the source size, so resize still only shrinks. The
 //	    caller uses the returned bounds, never the header's. Errors wrap
 //	    ErrCorrupt; a panic inside a decoder is turned into ErrCorrupt.
-//	resize(img image.Image, w, h int) image.Image
-//	    img scaled to exactly w x h with a good filter (Lanczos3 / Catmull-Rom),
-//	    alpha handled premultiplied. Returns *image.RGBA, or planes
+//	resize(img image.Image, src image.Point, w, h int) (image.Image, error)
+//	    img (decoded from a picture of src pixels, which may end inside
+//	    img's last row and column) scaled to exactly w x h with a good
+//	    filter (Lanczos3 / Catmull-Rom), alpha handled premultiplied. Returns *image.RGBA, or planes
 //	    (*image.YCbCr, *image.Gray) for opaque JPEG pixels.
 //	encode(img image.Image, f Format, quality int) ([]byte, error)
 //	    img written as JPEG, PNG, GIF or WebP; quality 1-100 for the lossy
@@ -35,6 +36,7 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
 
 	"picbed/imageproc/internal/jpegx"
 	"picbed/imageproc/internal/resample"
@@ -161,32 +163,63 @@ func checkJPEG(src []byte) error {
 	return fmt.Errorf("%w: JPEG: %v", ErrCorrupt, err)
 }
 
-// resize scales img to exactly w x h. Opaque YCbCr and grey pictures (every
-// decoded JPEG) are resized on their planes with Lanczos3 in fixed point
-// and stay planes (*image.YCbCr, *image.Gray): a JPEG encode takes them as
-// they are, and orient/watermark work on 4:2:0 planes directly (others go
-// through toRGBA once). A *jpegx.Split (luma and chroma decoded at
-// different scales) comes out as a 4:2:0 *image.YCbCr. Anything
-// else goes through x/image/draw's Catmull-Rom into *image.RGBA, which
-// premultiplies non-premultiplied sources, so transparent pixels do not
-// bleed their (meaningless) colour into opaque neighbours.
-func resize(img image.Image, w, h int) image.Image {
+// resize scales img, decoded from a picture of src pixels, to exactly
+// w x h. Opaque YCbCr and grey pictures (every decoded JPEG) are resized
+// on their planes with Lanczos3 in fixed point and stay planes
+// (*image.YCbCr, *image.Gray): a JPEG encode takes them as they are, and
+// orient/watermark work on 4:2:0 planes directly (others go through toRGBA
+// once). A *jpegx.Split (luma and chroma decoded at different scales)
+// comes out as a 4:2:0 *image.YCbCr. Anything else goes through
+// x/image/draw's Catmull-Rom into *image.RGBA, which premultiplies
+// non-premultiplied sources, so transparent pixels do not bleed their
+// (meaningless) colour into opaque neighbours. A panic in a resize worker
+// is returned as an error.
+func resize(img image.Image, src image.Point, w, h int) (image.Image, error) {
+	X, Y := float64(src.X), float64(src.Y)
 	if m, ok := img.(*jpegx.Split); ok { // 4:2:0 JPEG, chroma decoded smaller: 4:2:0 out
-		y := resample.ResizePlanes(m.Y, w, h, resample.Lanczos3).(*image.Gray)
+		y, err := resample.ResizePlanesScaled(m.Y, w, h, extent(X, m.Y.Rect.Dx())/float64(w),
+			extent(Y, m.Y.Rect.Dy())/float64(h), resample.Lanczos3)
+		if err != nil {
+			return nil, err
+		}
+		// the chroma planes cover the picture at half its size, and so does
+		// the output's
 		cw, ch := (w+1)/2, (h+1)/2
-		cb := resample.ResizePlanes(m.Cb, cw, ch, resample.Lanczos3).(*image.Gray)
-		cr := resample.ResizePlanes(m.Cr, cw, ch, resample.Lanczos3).(*image.Gray)
+		sx, sy := extent(X/2, m.Cb.Rect.Dx())/(float64(w)/2), extent(Y/2, m.Cb.Rect.Dy())/(float64(h)/2)
+		cb, err := resample.ResizePlanesScaled(m.Cb, cw, ch, sx, sy, resample.Lanczos3)
+		if err != nil {
+			return nil, err
+		}
+		cr, err := resample.ResizePlanesScaled(m.Cr, cw, ch, sx, sy, resample.Lanczos3)
+		if err != nil {
+			return nil, err
+		}
+		cbg, crg := cb.(*image.Gray), cr.(*image.Gray)
 		// Cb and Cr have one size and stride, so they come out with one stride
 		// (the decoder's when already cw x ch, else cw)
-		return &image.YCbCr{Y: y.Pix, Cb: cb.Pix, Cr: cr.Pix, YStride: y.Stride, CStride: cb.Stride,
-			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, w, h)}
+		return &image.YCbCr{Y: y.(*image.Gray).Pix, Cb: cbg.Pix, Cr: crg.Pix, YStride: y.(*image.Gray).Stride,
+			CStride: cbg.Stride, SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, w, h)}, nil
 	}
 	if resample.Supported(img) { // opaque YCbCr/Gray: planar fixed point, 2 workers
-		return resample.ResizePlanes(img, w, h, resample.Lanczos3)
+		b := img.Bounds()
+		return resample.ResizePlanesScaled(img, w, h, extent(X, b.Dx())/float64(w), extent(Y, b.Dy())/float64(h), resample.Lanczos3)
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	return dst
+	return dst, nil
+}
+
+// extent is how many of the n samples a decoder returned for a side of
+// src picture samples hold picture: src/s when it decoded at 1/s (s = 1, 2,
+// 4 or 8, the one with ceil(src/s) = n). DCT scaling rounds the size up, so
+// the last sample of a side that s does not divide covers only part of one.
+func extent(src float64, n int) float64 {
+	for _, s := range []float64{1, 2, 4, 8} {
+		if math.Ceil(src/s) == float64(n) {
+			return src / s
+		}
+	}
+	return float64(n)
 }
 
 // jpegShrink is the DCT scaling denominator (1, 2, 4 or 8) for a decode
@@ -243,10 +276,10 @@ func encode(img image.Image, f Format, quality int) ([]byte, error) {
 		if b := m.Bounds(); b.Dx()*b.Dy() >= fastEncodeMinPixels { // optimised Huffman, 2 workers
 			switch m := m.(type) {
 			case *image.RGBA: // opaque by now
-				return jpegx.Encode(m, quality), nil
+				return jpegx.Encode(m, quality)
 			case *image.YCbCr:
 				if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-					return jpegx.EncodeYCbCr(m, quality), nil
+					return jpegx.EncodeYCbCr(m, quality)
 				}
 			}
 		}

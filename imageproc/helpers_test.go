@@ -241,3 +241,13 @@ func encodePNG(t testing.TB, img image.Image) []byte {
 	}
 	return buf.Bytes()
 }
+
+// resized is resize for a whole picture (not a DCT-scaled decode of one).
+func resized(t testing.TB, img image.Image, w, h int) image.Image {
+	t.Helper()
+	m, err := resize(img, img.Bounds().Size(), w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

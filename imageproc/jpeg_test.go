@@ -1,13 +1,18 @@
 package imageproc
 
 import (
+	"bytes"
 	"errors"
+	"image"
+	"image/draw"
+	"image/jpeg"
 	"maps"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"picbed/imageproc/internal/quality"
 	"picbed/tools/hostile"
 )
 
@@ -99,6 +104,50 @@ func TestProgressiveRestartDecodes(t *testing.T) {
 		}
 		if m := decodeAny(t, res.Data); m.Bounds().Dx() != tc.w {
 			t.Errorf("%+v: the output decodes to %v", tc.r, m.Bounds())
+		}
+	}
+}
+
+// TestPartialPixelNotShifted: a JPEG whose sides are not multiples of the
+// DCT scale decodes to a last column and row that hold only part of a
+// pixel; resizing must treat them as such, or the picture drifts by up to
+// one decoded pixel across the output. A 1593x1193 crop of a photo (one
+// more than a multiple of 8, the worst case) must come out as close to a
+// full-size Lanczos reference as its 1592x1192 twin, at every DCT scale.
+func TestPartialPixelNotShifted(t *testing.T) {
+	photo := decodeAny(t, fixture(t, "phone.jpg"))
+	source := func(w, h int) []byte {
+		m := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(m, m.Rect, photo, image.Point{}, draw.Src)
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 95}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	score := func(src []byte, w int) float64 {
+		res, err := Process(src, Recipe{MaxWidth: w, Quality: 95})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := decodeAny(t, res.Data)
+		full, err := jpeg.Decode(bytes.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := got.Bounds()
+		s, err := quality.Compare(got, resized(t, full, b.Dx(), b.Dy()), image.Rectangle{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.PSNR
+	}
+	odd, even := source(1593, 1193), source(1592, 1192)
+	for _, w := range []int{700, 360, 190} { // DCT scale 1/2 (chroma), 1/4, 1/8
+		po, pe := score(odd, w), score(even, w)
+		t.Logf("w=%d: 1593x1193 %.2f dB, 1592x1192 %.2f dB against full-size Lanczos", w, po, pe)
+		if po < pe-1.5 || po < 30 {
+			t.Errorf("w=%d: the odd-sized source scores %.2f dB, its twin %.2f dB; want within 1.5 dB and >= 30", w, po, pe)
 		}
 	}
 }

@@ -196,7 +196,11 @@ func resizeStep(j *job) error {
 	if b := j.img.Bounds(); b.Dx() == w && b.Dy() == h {
 		return skip
 	}
-	j.img = resize(j.img, w, h)
+	img, err := resize(j.img, image.Pt(j.hdr.Width, j.hdr.Height), w, h)
+	if err != nil {
+		return err
+	}
+	j.img = img
 	return nil
 }
 

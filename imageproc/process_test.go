@@ -57,7 +57,7 @@ func TestOrientationAllEight(t *testing.T) {
 				}
 				want, limit := ref, 8.0
 				if tc.w != 96 {
-					want, limit = resize(ref, tc.w, tc.h), 12 // re-encoded at a size where JPEG blocks show
+					want, limit = resized(t, ref, tc.w, tc.h), 12 // re-encoded at a size where JPEG blocks show
 				}
 				if d := meanDiff(t, img, want); d > limit {
 					t.Errorf("mean difference to the upright picture = %.1f, want <= %g", d, limit)
@@ -259,7 +259,7 @@ func TestFitSize(t *testing.T) {
 }
 
 func TestPhoneFormatsBecomeJPEG(t *testing.T) {
-	ref := resize(decodeAny(t, fixture(t, "phone.jpg")), 320, 240)
+	ref := resized(t, decodeAny(t, fixture(t, "phone.jpg")), 320, 240)
 	for _, name := range []string{"phone.heic", "phone.avif"} {
 		t.Run(name, func(t *testing.T) {
 			res, err := Process(fixture(t, name), Recipe{Strip: true})

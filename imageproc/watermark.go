@@ -242,7 +242,9 @@ func (w *Watermark) layout(b image.Rectangle) (mark image.Image, r image.Rectang
 	if p.logo != nil {
 		lb := p.logo.Bounds()
 		mh := max(1, int(math.Round(float64(mw)*float64(lb.Dy())/float64(lb.Dx()))))
-		mark = resize(p.logo, mw, mh)
+		if mark, err = resize(p.logo, lb.Size(), mw, mh); err != nil {
+			return nil, r, nil, "", err
+		}
 	} else {
 		mark, err = renderText(p.font, w.Text, mw)
 		if err != nil {

@@ -2,10 +2,13 @@ package jpegx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"image"
 	"math"
 	"math/bits"
 	"sync"
+
+	"picbed/imageproc/internal/workers"
 )
 
 // Encode writes an opaque picture as a baseline JPEG (4:2:0, quality 1-100
@@ -16,26 +19,31 @@ import (
 // Work is split across two goroutines by MCU rows: every row ends with a
 // restart marker, so the halves are entropy-coded independently and simply
 // concatenated. The cost is two bytes and a padded byte per 16 pixel rows.
-func Encode(m *image.RGBA, quality int) []byte {
+//
+// A panic on either half (a bug, or a picture whose pixel slice is shorter
+// than its rectangle) is returned as a *workers.PanicError.
+func Encode(m *image.RGBA, quality int) ([]byte, error) {
 	e := newEncoder(m.Rect, quality)
 	e.load = func(mx, my int, y *[4][64]float32, cb, cr *[64]float32) { loadRGBA(m, e.w, e.h, mx, my, y, cb, cr) }
 	return e.encode()
 }
 
 // EncodeYCbCr is Encode for a 4:2:0 *image.YCbCr, whose planes are
-// transformed as they are (no colour conversion). It panics on other
-// subsampling ratios; callers check.
-func EncodeYCbCr(m *image.YCbCr, quality int) []byte {
+// transformed as they are (no colour conversion); other subsampling
+// ratios are an error.
+func EncodeYCbCr(m *image.YCbCr, quality int) ([]byte, error) {
 	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
-		panic("jpegx: EncodeYCbCr needs 4:2:0")
+		return nil, fmt.Errorf("jpegx: EncodeYCbCr needs 4:2:0, not %v", m.SubsampleRatio)
 	}
 	e := newEncoder(m.Rect, quality)
 	e.load = func(mx, my int, y *[4][64]float32, cb, cr *[64]float32) { loadYCbCr(m, e.w, e.h, mx, my, y, cb, cr) }
 	return e.encode()
 }
 
-func (e *encoder) encode() []byte {
-	e.transform()
+func (e *encoder) encode() ([]byte, error) {
+	if err := e.transform(); err != nil {
+		return nil, err
+	}
 	e.buildTables()
 	return e.write()
 }
@@ -94,9 +102,9 @@ func newEncoder(b image.Rectangle, quality int) *encoder {
 
 // transform converts, transforms and quantises every MCU, and counts the
 // symbols each Huffman table will code.
-func (e *encoder) transform() {
+func (e *encoder) transform() error {
 	var mu sync.Mutex
-	parallelRows(e.mcusY, func(lo, hi int) {
+	return parallelRows(e.mcusY, func(lo, hi int) {
 		var freq [4][257]int64
 		var pred [3]int16
 		var y [4][64]float32
@@ -265,21 +273,13 @@ func bitLen(v int16) uint8 {
 	return uint8(bits.Len32(uint32(u)))
 }
 
-// parallelRows runs fn over MCU rows [0, n) in two bands.
-func parallelRows(n int, fn func(lo, hi int)) {
+// parallelRows runs fn over MCU rows [0, n) in two bands (one when n is
+// small); a panic in either comes back as a *workers.PanicError.
+func parallelRows(n int, fn func(lo, hi int)) error {
 	if n < 4 {
-		fn(0, n)
-		return
+		return workers.Split(n, 1, fn)
 	}
-	var wg sync.WaitGroup
-	mid := n / 2
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		fn(mid, n)
-	}()
-	fn(0, mid)
-	wg.Wait()
+	return workers.Split(n, 2, fn)
 }
 
 // buildTables makes the optimal length-limited Huffman code of each table
@@ -382,20 +382,11 @@ func canonical(bits [17]uint8, vals []uint8) huffCode {
 }
 
 // write emits the headers and the entropy-coded data.
-func (e *encoder) write() []byte {
+func (e *encoder) write() ([]byte, error) {
 	halves := [2][]byte{}
-	mid := e.mcusY / 2
-	if e.mcusY < 4 {
-		mid = e.mcusY
+	if err := parallelRows(e.mcusY, func(lo, hi int) { halves[min(lo, 1)] = e.entropy(lo, hi) }); err != nil {
+		return nil, err
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		halves[1] = e.entropy(mid, e.mcusY)
-	}()
-	halves[0] = e.entropy(0, mid)
-	wg.Wait()
 
 	out := make([]byte, 0, len(halves[0])+len(halves[1])+1024)
 	out = append(out, 0xFF, 0xD8)
@@ -425,7 +416,7 @@ func (e *encoder) write() []byte {
 	out = append(out, 0xFF, 0xDA, 0, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0)
 	out = append(out, halves[0]...)
 	out = append(out, halves[1]...)
-	return append(out, 0xFF, 0xD9)
+	return append(out, 0xFF, 0xD9), nil
 }
 
 // entropy codes MCU rows [lo, hi), each ended by its restart marker

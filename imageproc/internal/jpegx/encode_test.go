@@ -1,10 +1,13 @@
 package jpegx
 
 import (
+	"errors"
+
 	"bytes"
 	"image"
 	"image/draw"
 	"image/jpeg"
+	"picbed/imageproc/internal/workers"
 	"testing"
 
 	"picbed/imageproc/internal/quality"
@@ -50,7 +53,10 @@ func TestEncodeRoundTrip(t *testing.T) {
 		for _, q := range []int{50, 82, 95} {
 			t.Run(name+"/q"+itoa(q), func(t *testing.T) {
 				src := rgbaOf(m)
-				got := Encode(src, q)
+				got, err := Encode(src, q)
+				if err != nil {
+					t.Fatal(err)
+				}
 				dec, err := jpeg.Decode(bytes.NewReader(got))
 				if err != nil {
 					t.Fatalf("image/jpeg cannot decode the output: %v", err)
@@ -99,7 +105,8 @@ func BenchmarkEncode(b *testing.B) {
 	b.Run("jpegx", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			b.ReportMetric(float64(len(Encode(src, 82))), "out-B")
+			out, _ := Encode(src, 82)
+			b.ReportMetric(float64(len(out)), "out-B")
 		}
 	})
 }
@@ -129,7 +136,10 @@ func TestEncodeYCbCr(t *testing.T) {
 	}
 	for name, m := range inputs {
 		t.Run(name, func(t *testing.T) {
-			got := EncodeYCbCr(m, 82)
+			got, err := EncodeYCbCr(m, 82)
+			if err != nil {
+				t.Fatal(err)
+			}
 			dec, err := jpeg.Decode(bytes.NewReader(got))
 			if err != nil {
 				t.Fatalf("image/jpeg cannot decode the output: %v", err)
@@ -150,5 +160,17 @@ func TestEncodeYCbCr(t *testing.T) {
 				t.Errorf("%d bytes, image/jpeg's %d", len(got), ref.Len())
 			}
 		})
+	}
+}
+
+// TestEncodePanicIsAnError: a picture whose pixels are shorter than its
+// rectangle panics inside the row workers, on their own goroutines; Encode
+// returns that as an error instead of crashing the process.
+func TestEncodePanicIsAnError(t *testing.T) {
+	bad := &image.RGBA{Pix: make([]uint8, 4*64), Stride: 4 * 512, Rect: image.Rect(0, 0, 512, 512)}
+	out, err := Encode(bad, 82)
+	var pe *workers.PanicError
+	if !errors.As(err, &pe) || out != nil {
+		t.Fatalf("got %d bytes, %v; want a *workers.PanicError", len(out), err)
 	}
 }

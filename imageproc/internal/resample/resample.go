@@ -6,9 +6,11 @@
 package resample
 
 import (
+	"fmt"
 	"image"
 	"math"
-	"sync"
+
+	"picbed/imageproc/internal/workers"
 )
 
 // Filter is a separable resampling kernel.
@@ -44,10 +46,12 @@ type weights struct {
 	w     []int32
 }
 
-// makeWeights computes the taps for shrinking (or copying) in samples to out.
-// Positions outside the input are folded onto the edge sample.
-func makeWeights(in, out int, f Filter) weights {
-	scale := float64(in) / float64(out)
+// makeWeights computes the taps for shrinking (or copying) in samples to
+// out, one output sample spanning scale input samples (in/out, unless the
+// input's last sample holds only part of a picture sample: a JPEG decoded
+// at 1/8 with a width that is not a multiple of 8). Positions outside the
+// input are folded onto the edge sample.
+func makeWeights(in, out int, scale float64, f Filter) weights {
 	stretch := max(scale, 1) // widen the kernel when shrinking (anti-aliasing)
 	support := f.Support * stretch
 	taps := 1 // the widest window any output needs, clamped to the input
@@ -113,33 +117,38 @@ type plane struct {
 	w, h   int
 }
 
-// resizePlane shrinks src to w x h: a horizontal pass into a temporary
-// plane, then a vertical pass, each split by rows over two goroutines.
-// When both passes run, the temporary plane keeps midBits of fraction
-// (16-bit samples), so only the final result is rounded to 8 bits.
-func resizePlane(src plane, w, h int, f Filter) plane {
-	if w != src.w && h != src.h {
+// resizePlane shrinks src to w x h, one output sample spanning sx x sy
+// input samples: a horizontal pass into a temporary plane, then a vertical
+// pass, each split by rows over two goroutines. When both passes run, the
+// temporary plane keeps midBits of fraction (16-bit samples), so only the
+// final result is rounded to 8 bits.
+func resizePlane(src plane, w, h int, sx, sy float64, f Filter) (plane, error) {
+	needX := w != src.w || sx != 1
+	needY := h != src.h || sy != 1
+	if needX && needY {
 		tmp := make([]uint16, w*src.h)
-		wx := makeWeights(src.w, w, f)
-		parallel(src.h, func(lo, hi int) { horizontal16(src, tmp, w, wx, lo, hi) })
+		wx := makeWeights(src.w, w, sx, f)
+		if err := parallel(src.h, func(lo, hi int) { horizontal16(src, tmp, w, wx, lo, hi) }); err != nil {
+			return plane{}, err
+		}
 		dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
-		wy := makeWeights(src.h, h, f)
-		parallel(h, func(lo, hi int) { vertical16(tmp, w, dst, wy, lo, hi) })
-		return dst
+		wy := makeWeights(src.h, h, sy, f)
+		return dst, parallel(h, func(lo, hi int) { vertical16(tmp, w, dst, wy, lo, hi) })
 	}
 	tmp := src
-	if w != src.w {
+	if needX {
 		tmp = plane{pix: make([]uint8, w*src.h), stride: w, w: w, h: src.h}
-		wx := makeWeights(src.w, w, f)
-		parallel(src.h, func(lo, hi int) { horizontal(src, tmp, wx, lo, hi) })
+		wx := makeWeights(src.w, w, sx, f)
+		if err := parallel(src.h, func(lo, hi int) { horizontal(src, tmp, wx, lo, hi) }); err != nil {
+			return plane{}, err
+		}
 	}
-	if h == src.h {
-		return tmp
+	if !needY {
+		return tmp, nil
 	}
 	dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
-	wy := makeWeights(src.h, h, f)
-	parallel(h, func(lo, hi int) { vertical(tmp, dst, wy, lo, hi) })
-	return dst
+	wy := makeWeights(src.h, h, sy, f)
+	return dst, parallel(h, func(lo, hi int) { vertical(tmp, dst, wy, lo, hi) })
 }
 
 func horizontal(src, dst plane, wx weights, lo, hi int) {
@@ -269,22 +278,13 @@ func vertical(src, dst plane, wy weights, lo, hi int) {
 // Workers is how many goroutines share a pass (FC's 2 vCPU is the target).
 const Workers = 2
 
-// parallel runs fn over [0,n) split into Workers bands.
-func parallel(n int, fn func(lo, hi int)) {
+// parallel runs fn over [0,n) split into Workers bands; a panic in one
+// comes back as a *workers.PanicError.
+func parallel(n int, fn func(lo, hi int)) error {
 	if n < 64 {
-		fn(0, n)
-		return
+		return workers.Split(n, 1, fn)
 	}
-	var wg sync.WaitGroup
-	step := (n + Workers - 1) / Workers
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+step, n))
-	}
-	wg.Wait()
+	return workers.Split(n, Workers, fn)
 }
 
 // chromaDiv is how many luma samples one chroma sample spans per axis.
@@ -319,30 +319,61 @@ func Supported(m image.Image) bool {
 // own model: an *image.YCbCr with the same subsampling (chroma resampled
 // at its own resolution) or an *image.Gray, at the origin. A JPEG encoder
 // takes these planes as they are, with no RGB round trip.
-func ResizePlanes(m image.Image, w, h int, f Filter) image.Image {
+func ResizePlanes(m image.Image, w, h int, f Filter) (image.Image, error) {
+	b := m.Bounds()
+	return ResizePlanesScaled(m, w, h, float64(b.Dx())/float64(w), float64(b.Dy())/float64(h), f)
+}
+
+// ResizePlanesScaled is ResizePlanes with the size of one output sample
+// given in m's samples (sx x sy, luma), rather than taken as m's size over
+// w x h: the two differ when the picture ends inside m's last column or
+// row. A decoder that scales by 1/s rounds its size up, so a picture 4033
+// samples wide decoded at 1/8 is 505 samples whose last one holds an
+// eighth of a sample's worth; scaling all 505 to the output would shift
+// the picture by up to one decoded sample at the far edge, where
+// sx = 4033/8/w keeps every output sample where it belongs.
+func ResizePlanesScaled(m image.Image, w, h int, sx, sy float64, f Filter) (image.Image, error) {
 	switch m := m.(type) {
 	case *image.Gray:
 		b := m.Rect
 		src := plane{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], stride: m.Stride, w: b.Dx(), h: b.Dy()}
-		y := resizePlane(src, w, h, f)
-		return &image.Gray{Pix: y.pix, Stride: y.stride, Rect: image.Rect(0, 0, w, h)}
+		y, err := resizePlane(src, w, h, sx, sy, f)
+		if err != nil {
+			return nil, err
+		}
+		return &image.Gray{Pix: y.pix, Stride: y.stride, Rect: image.Rect(0, 0, w, h)}, nil
 	case *image.YCbCr:
-		dx, dy, _ := chromaDiv(m.SubsampleRatio)
+		dx, dy, ok := chromaDiv(m.SubsampleRatio)
+		if !ok {
+			break
+		}
 		b := m.Rect
 		ys := plane{pix: m.Y[m.YOffset(b.Min.X, b.Min.Y):], stride: m.YStride, w: b.Dx(), h: b.Dy()}
 		cw, ch := (b.Max.X+dx-1)/dx-b.Min.X/dx, (b.Max.Y+dy-1)/dy-b.Min.Y/dy
 		co := m.COffset(b.Min.X, b.Min.Y)
 		ocw, och := (w+dx-1)/dx, (h+dy-1)/dy
-		y := resizePlane(ys, w, h, f)
-		cb := resizePlane(plane{pix: m.Cb[co:], stride: m.CStride, w: cw, h: ch}, ocw, och, f)
-		cr := resizePlane(plane{pix: m.Cr[co:], stride: m.CStride, w: cw, h: ch}, ocw, och, f)
+		// a chroma sample spans dx luma samples on both sides, so the
+		// chroma planes shrink by the luma's ratio, not by cw/ocw (which
+		// rounding makes differ for odd sizes)
+		var out [3]plane
+		for i, p := range []plane{ys, {pix: m.Cb[co:], stride: m.CStride, w: cw, h: ch}, {pix: m.Cr[co:], stride: m.CStride, w: cw, h: ch}} {
+			ow, oh := w, h
+			if i > 0 {
+				ow, oh = ocw, och
+			}
+			var err error
+			if out[i], err = resizePlane(p, ow, oh, sx, sy, f); err != nil {
+				return nil, err
+			}
+		}
+		y, cb, cr := out[0], out[1], out[2]
 		if cb.stride != cr.stride { // both are ocw wide unless one was copied through
 			cb, cr = compact(cb), compact(cr)
 		}
 		return &image.YCbCr{Y: y.pix, Cb: cb.pix, Cr: cr.pix, YStride: y.stride, CStride: cb.stride,
-			SubsampleRatio: m.SubsampleRatio, Rect: image.Rect(0, 0, w, h)}
+			SubsampleRatio: m.SubsampleRatio, Rect: image.Rect(0, 0, w, h)}, nil
 	}
-	panic("resample: unsupported image type")
+	return nil, fmt.Errorf("resample: %T is not a supported image", m)
 }
 
 // compact copies p into a tightly packed plane.

@@ -1,12 +1,15 @@
 package resample
 
 import (
+	"errors"
+
 	"bytes"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"os"
+	"picbed/imageproc/internal/workers"
 	"testing"
 
 	"picbed/imageproc/internal/quality"
@@ -59,7 +62,10 @@ func TestMatchesXDraw(t *testing.T) {
 			if !Supported(tt.src) {
 				t.Fatalf("%T not supported", tt.src)
 			}
-			planes := ResizePlanes(tt.src, tt.w, tt.h, Lanczos3)
+			planes, err := ResizePlanes(tt.src, tt.w, tt.h, Lanczos3)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if yc, ok := planes.(*image.YCbCr); ok && yc.SubsampleRatio != tt.src.(*image.YCbCr).SubsampleRatio {
 				t.Fatalf("subsampling %v, want %v", yc.SubsampleRatio, tt.src.(*image.YCbCr).SubsampleRatio)
 			}
@@ -93,7 +99,11 @@ func TestUnityGain(t *testing.T) {
 		src.Cb[i], src.Cr[i] = 90, 160
 	}
 	for _, sz := range []image.Point{{97, 61}, {50, 31}, {9, 3}, {1, 1}} {
-		got := ResizePlanes(src, sz.X, sz.Y, Lanczos3).(*image.YCbCr)
+		m, err := ResizePlanes(src, sz.X, sz.Y, Lanczos3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.(*image.YCbCr)
 		for i, v := range got.Y {
 			if v != 200 {
 				t.Fatalf("%v: Y %d is %d, want 200", sz, i, v)
@@ -109,7 +119,7 @@ func TestUnityGain(t *testing.T) {
 
 func TestWeights(t *testing.T) {
 	for _, c := range []struct{ in, out int }{{4032, 1920}, {2016, 1920}, {10, 3}, {3, 3}, {2, 1}, {1, 1}} {
-		ws := makeWeights(c.in, c.out, Lanczos3)
+		ws := makeWeights(c.in, c.out, float64(c.in)/float64(c.out), Lanczos3)
 		for i := 0; i < c.out; i++ {
 			var sum int32
 			for _, w := range ws.w[i*ws.taps : (i+1)*ws.taps] {
@@ -148,4 +158,16 @@ func (s *rgbaShim) Set(x, y int, c color.Color) {
 	yy, cb, cr := color.RGBToYCbCr(uint8(r>>8), uint8(g>>8), uint8(b>>8))
 	s.Y[s.YOffset(x, y)] = yy
 	s.Cb[s.COffset(x, y)], s.Cr[s.COffset(x, y)] = cb, cr
+}
+
+// TestWorkerPanicIsAnError: a picture whose planes are shorter than its
+// rectangle makes the row workers index out of range on their own
+// goroutines; that comes back as an error, not a crashed process.
+func TestWorkerPanicIsAnError(t *testing.T) {
+	bad := &image.Gray{Pix: make([]uint8, 1000), Stride: 1000, Rect: image.Rect(0, 0, 1000, 1000)}
+	m, err := ResizePlanes(bad, 100, 100, Lanczos3)
+	var pe *workers.PanicError
+	if !errors.As(err, &pe) || m != nil {
+		t.Fatalf("got %T, %v; want a *workers.PanicError", m, err)
+	}
 }
