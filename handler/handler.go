@@ -41,7 +41,7 @@ type Handler struct {
 	admit  *admission.Limiter // memory budget for decoding (handler/admission)
 	limits timeLimits
 	// pipeline is imageproc.Process; tests slow it down or make it panic.
-	pipeline func([]byte, imageproc.Recipe) (imageproc.Result, error)
+	pipeline func(context.Context, []byte, imageproc.Recipe) (imageproc.Result, error)
 
 	// fetch.go: the SSRF-safe fetcher for upload by URL, rehost, webhook
 	fetcher *fetch.Fetcher

@@ -48,9 +48,11 @@ func (l timeLimits) stage(ctx context.Context, d time.Duration) (context.Context
 }
 
 // process runs imageproc.Process under the memory budget and the
-// processing time limit. Process cannot be interrupted, so on a timeout the
-// request answers 503 while the work finishes in the background, still
-// holding its reservation: the budget stays true to what is allocated.
+// processing time limit. On a timeout or an abandoned request the stage's
+// context is done, which stops Process at its next check (between steps,
+// per row of the JPEG decoder, inside the WASM codecs); the request answers
+// at once, while the reservation is released only when Process has really
+// returned: the budget stays true to what is allocated.
 func (h *Handler) process(ctx context.Context, data []byte, hdr imageproc.Header, rc imageproc.Recipe) (imageproc.Result, error) {
 	ctx, cancel := h.limits.stage(ctx, h.limits.process)
 	defer cancel()
@@ -74,7 +76,7 @@ func (h *Handler) process(ctx context.Context, data []byte, hdr imageproc.Header
 				done <- outcome{err: fmt.Errorf("imageproc panicked: %v\n%s", p, debug.Stack())}
 			}
 		}()
-		res, err := h.pipeline(data, rc)
+		res, err := h.pipeline(ctx, data, rc)
 		done <- outcome{res, err}
 	}()
 	select {

@@ -245,16 +245,20 @@ func TestConcurrentIdenticalUploads(t *testing.T) {
 }
 
 // TestProcessingLimits makes the pipeline hang, then panic: the request
-// answers 503 (timeout) or 500 (panic) without writing anything, the
-// memory stays reserved while the work really runs, and is released after.
+// answers 503 (timeout) or 500 (panic) without writing anything; on the
+// timeout the work is told to stop (its context is done), the memory stays
+// reserved while the work really runs, and is released when it returns.
 func TestProcessingLimits(t *testing.T) {
 	s := newTestServer(t, serverOpts{})
 	release := make(chan struct{})
 	running := make(chan struct{}, 1)
-	s.h.pipeline = func(b []byte, r imageproc.Recipe) (imageproc.Result, error) {
+	stopped := make(chan error, 1)
+	s.h.pipeline = func(ctx context.Context, b []byte, r imageproc.Recipe) (imageproc.Result, error) {
 		running <- struct{}{}
-		<-release
-		return imageproc.Process(b, r)
+		<-ctx.Done() // the timeout reaches the work itself
+		stopped <- ctx.Err()
+		<-release // and the work still holds its memory until it returns
+		return imageproc.Result{}, ctx.Err()
 	}
 	s.h.limits.process = 50 * time.Millisecond
 	phone := fixture(t, "phone.jpg")
@@ -266,21 +270,24 @@ func TestProcessingLimits(t *testing.T) {
 		t.Errorf("error = %q, want timeout", code)
 	}
 	<-running
+	if err := <-stopped; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the work's context ended with %v, want DeadlineExceeded", err)
+	}
 	if s.h.admit.InUse() == 0 {
-		t.Errorf("the hung work holds no memory reservation")
+		t.Errorf("the work still running holds no memory reservation")
 	}
 	close(release)
-	for i := 0; s.h.admit.InUse() != 0; i++ {
-		if i > 500 {
-			t.Fatal("the reservation was never released")
-		}
-		time.Sleep(10 * time.Millisecond)
+	// the whole budget is admitted exactly when the work's reservation is gone
+	all, err := s.h.admit.Acquire(context.Background(), 1<<62, time.Minute)
+	if err != nil {
+		t.Fatalf("the reservation was never released: %v", err)
 	}
+	all()
 	if got := objects(t, s.dir); len(got) != 0 {
 		t.Errorf("objects after a timeout: %v", got)
 	}
 
-	s.h.pipeline = func([]byte, imageproc.Recipe) (imageproc.Result, error) { panic("decoder bug") }
+	s.h.pipeline = func(context.Context, []byte, imageproc.Recipe) (imageproc.Result, error) { panic("decoder bug") }
 	s.h.limits.process = time.Minute
 	resp, body = s.send(t, s.newRequest(t, "POST", "/upload", bytes.NewReader(phone), "image/jpeg"))
 	if code, msg := errorBody(t, body); resp.StatusCode != 500 || code != "internal" || !strings.Contains(msg, resp.Header.Get("X-Request-Id")) {

@@ -386,9 +386,9 @@ func TestUploadDedupe(t *testing.T) {
 	s := newTestServer(t, serverOpts{})
 	phone := fixture(t, "phone.jpg")
 	runs := 0 // a dedupe hit must cost no decode at all: the pipeline never runs
-	s.h.pipeline = func(b []byte, r imageproc.Recipe) (imageproc.Result, error) {
+	s.h.pipeline = func(ctx context.Context, b []byte, r imageproc.Recipe) (imageproc.Result, error) {
 		runs++
-		return imageproc.Process(b, r)
+		return imageproc.Process(ctx, b, r)
 	}
 	var first Uploaded
 	for i, want := range []bool{false, true, true} {

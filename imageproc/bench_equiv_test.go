@@ -8,6 +8,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/jpeg"
 	"os"
@@ -37,7 +38,7 @@ func TestFastPathEquivalence(t *testing.T) {
 	for name, src := range equivalenceInputs(t) {
 		for _, div := range []float64{1, 2.1, 4.3} { // same size, 1/2 and 1/4 shrink-on-load
 			t.Run(name+"/"+ftoa(div), func(t *testing.T) {
-				ref, err := decodeJPEG(src, 1, 1)
+				ref, err := decodeJPEG(context.Background(), src, 1, 1)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -48,7 +49,7 @@ func TestFastPathEquivalence(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				img, err := decode(src, hdr, float64(w)/float64(b.Dx()))
+				img, err := decode(context.Background(), src, hdr, float64(w)/float64(b.Dx()))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/jpeg"
 	"os"
@@ -35,7 +36,7 @@ func BenchmarkLevers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	decoded, err := decode(src, h, scale) // what production decodes (luma full, chroma 1/2)
+	decoded, err := decode(context.Background(), src, h, scale) // what production decodes (luma full, chroma 1/2)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,8 +46,8 @@ func BenchmarkLevers(b *testing.B) {
 		run  func()
 	}{
 		{"decode/image-jpeg-full", func() { jpeg.Decode(bytes.NewReader(src)) }},
-		{"decode/jpegx-half", func() { jpegx.Decode(src, 2) }},
-		{"decode/production", func() { decode(src, h, scale) }},
+		{"decode/jpegx-half", func() { jpegx.Decode(context.Background(), src, 2) }},
+		{"decode/production", func() { decode(context.Background(), src, h, scale) }},
 		{"resize/xdraw-catmullrom-from-full", func() { xdrawScale(full, w, ht) }},
 		{"resize/production-planes-lanczos3", func() { resize(decoded, decoded.Bounds().Size(), w, ht) }},
 		{"encode/image-jpeg-ycbcr", func() { jpeg.Encode(&bytes.Buffer{}, out, &jpeg.Options{Quality: 82}) }},

@@ -11,6 +11,7 @@ package imageproc_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -125,7 +126,7 @@ func benchJob(b *testing.B, set string, r imageproc.Recipe, score scorer) {
 			cpu0 := cpuTime()
 			steps := map[string]time.Duration{}
 			for i := 0; i < b.N; i++ {
-				res, err = imageproc.Process(src, r)
+				res, err = imageproc.Process(context.Background(), src, r)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -250,7 +251,7 @@ func TestPeakRSSChild(t *testing.T) {
 	}
 	r := imageproc.Recipe{MaxWidth: 1920, MaxHeight: 1920, Quality: 82, Strip: true,
 		Watermark: &imageproc.Watermark{Image: logo, Position: "bottom-right", Opacity: 0.7, Scale: 0.15}}
-	if _, err := imageproc.Process(src, r); err != nil {
+	if _, err := imageproc.Process(context.Background(), src, r); err != nil {
 		t.Fatal(err)
 	}
 	status, err := os.ReadFile("/proc/self/status")

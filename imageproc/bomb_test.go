@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -144,7 +145,7 @@ func TestBombsRefusedWithBoundedMemory(t *testing.T) {
 				if want == nil {
 					want = ErrTooLarge
 				}
-				if _, err := Process(tc.src, r); !errors.Is(err, want) {
+				if _, err := Process(context.Background(), tc.src, r); !errors.Is(err, want) {
 					t.Fatalf("err = %v, want %v", err, want)
 				}
 			}
@@ -152,7 +153,7 @@ func TestBombsRefusedWithBoundedMemory(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			for i := 0; i < runs; i++ {
-				_, _ = Process(tc.src, Recipe{Strip: true, MaxWidth: 100, Limits: limits})
+				_, _ = Process(context.Background(), tc.src, Recipe{Strip: true, MaxWidth: 100, Limits: limits})
 			}
 			runtime.ReadMemStats(&after)
 			if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 64<<10 {

@@ -4,9 +4,10 @@ package imageproc
 // function with a fixed shape, so a faster implementation can replace a
 // body without touching the pipeline around it:
 //
-//	decode(src []byte, h Header, scale float64) (image.Image, error)
+//	decode(ctx context.Context, src []byte, h Header, scale float64) (image.Image, error)
 //	    pixels of src (first frame of an animation), whose header (read
-//	    once, by ReadHeader) is h. scale (0 < scale <= 1)
+//	    once, by ReadHeader) is h. A decoder that can stop part way stops
+//	    with ctx's error when ctx is done. scale (0 < scale <= 1)
 //	    is how much the caller will shrink the result afterwards: a decoder
 //	    may return an image up to 1/scale times smaller than the source
 //	    (e.g. JPEG DCT scaling at 1/2, 1/4, 1/8) but never smaller than
@@ -27,6 +28,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -55,14 +57,14 @@ import (
 const losslessQuality = -1
 
 // decode returns the pixels of src (the first frame of an animation).
-func decode(src []byte, h Header, scale float64) (img image.Image, err error) {
+func decode(ctx context.Context, src []byte, h Header, scale float64) (img image.Image, err error) {
 	f := h.Format
 	defer recoverDecoder(f, &err) // img is still nil when a decoder panics
 	r := bytes.NewReader(src)
 	switch f {
 	case JPEG:
 		s := jpegShrink(h, scale)
-		img, err = decodeJPEG(src, s, lumaShrink(s, scale))
+		img, err = decodeJPEG(ctx, src, s, lumaShrink(s, scale))
 	case PNG:
 		img, err = png.Decode(r)
 	case GIF:
@@ -89,6 +91,9 @@ func decode(src []byte, h Header, scale float64) (img image.Image, err error) {
 	default:
 		return nil, fmt.Errorf("%w: cannot decode %s", ErrUnsupported, f)
 	}
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("stopped decoding the %s: %w", f, ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot decode the %s: %v", ErrCorrupt, f, err)
 	}
@@ -103,21 +108,26 @@ func decode(src []byte, h Header, scale float64) (img image.Image, err error) {
 // (CMYK, corrupt...) at full size. Each reads files the other refuses:
 // image/jpeg cannot read progressive files with restart markers, so when
 // it refuses a file our decoder was not tried on, ours decodes it at full
-// size.
-func decodeJPEG(src []byte, s, l int) (image.Image, error) {
+// size. A stop (ctx done) inside our decoder is not a refusal: it is
+// returned as it is, not handed to image/jpeg.
+func decodeJPEG(ctx context.Context, src []byte, s, l int) (image.Image, error) {
 	if s > 1 {
 		if l < s {
-			if m, err := jpegx.DecodeSplit(src, l, s); err == nil {
+			if m, err := jpegx.DecodeSplit(ctx, src, l, s); err == nil {
 				return m, nil
+			} else if ctx.Err() != nil {
+				return nil, err
 			}
 		}
-		if m, err := jpegx.Decode(src, s); err == nil {
+		if m, err := jpegx.Decode(ctx, src, s); err == nil {
 			return m, nil
+		} else if ctx.Err() != nil {
+			return nil, err
 		}
 	}
 	m, err := jpeg.Decode(bytes.NewReader(src))
 	if err != nil && s == 1 {
-		if m, xerr := jpegx.Decode(src, 1); xerr == nil {
+		if m, xerr := jpegx.Decode(ctx, src, 1); xerr == nil {
 			return m, nil
 		}
 	}
@@ -129,9 +139,12 @@ func decodeJPEG(src []byte, s, l int) (image.Image, error) {
 // decoders above read it at 1/8, which parses every coefficient and
 // transforms only the DC. A file cut short and closed with an EOI, or a
 // broken table, is refused like on the full path, never stored.
-func verifyJPEG(src []byte) (err error) {
+func verifyJPEG(ctx context.Context, src []byte) (err error) {
 	defer recoverDecoder(JPEG, &err)
-	if _, err := decodeJPEG(src, 8, 8); err != nil {
+	if _, err := decodeJPEG(ctx, src, 8, 8); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%w: cannot decode the %s: %v", ErrCorrupt, JPEG, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func FuzzProcess(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte, mode uint8) {
 		r := recipes[int(mode)%len(recipes)]
 		r.Limits = Limits{MaxPixels: 2_000_000, MaxSide: 4096, MaxFrames: 50}
-		res, err := Process(src, r)
+		res, err := Process(context.Background(), src, r)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("error of no known kind: %v", err)

@@ -3,6 +3,7 @@ package imageproc
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -185,7 +186,7 @@ func decodeAny(t testing.TB, data []byte) image.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := decode(data, h, 1)
+	img, err := decode(context.Background(), data, h, 1)
 	if err != nil {
 		t.Fatalf("output does not decode: %v", err)
 	}

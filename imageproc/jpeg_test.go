@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/draw"
@@ -43,7 +44,7 @@ func TestScanBombRefusedBeforeDecoding(t *testing.T) {
 				r.Limits = Limits{MaxPixels: 50_000_000}
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
-				_, err := Process(src, r)
+				_, err := Process(context.Background(), src, r)
 				runtime.ReadMemStats(&after)
 				if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "too complex") {
 					t.Fatalf("err = %v, want ErrCorrupt (too complex)", err)
@@ -56,7 +57,7 @@ func TestScanBombRefusedBeforeDecoding(t *testing.T) {
 	}
 	// The same construction within the budget is a valid JPEG that decodes:
 	// the refusals above are about cost, not a malformed file.
-	if _, err := Process(hostile.ScanBomb(640, 480, 4), Recipe{Strip: true, MaxWidth: 100}); err != nil {
+	if _, err := Process(context.Background(), hostile.ScanBomb(640, 480, 4), Recipe{Strip: true, MaxWidth: 100}); err != nil {
 		t.Fatalf("a small, legal scan sequence: %v", err)
 	}
 }
@@ -73,7 +74,7 @@ func TestBrokenJPEGsNeverStored(t *testing.T) {
 	for name, src := range broken {
 		for _, rn := range slices.Sorted(maps.Keys(jpegRecipes)) {
 			t.Run(name+"/"+rn, func(t *testing.T) {
-				res, err := Process(src, jpegRecipes[rn])
+				res, err := Process(context.Background(), src, jpegRecipes[rn])
 				if !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("err = %v (path %s), want ErrCorrupt", err, res.Info.Path)
 				}
@@ -95,7 +96,7 @@ func TestProgressiveRestartDecodes(t *testing.T) {
 		{Recipe{Strip: true, MaxWidth: 200}, 200, 150},
 		{Recipe{Strip: true, Format: PNG}, 321, 241},
 	} {
-		res, err := Process(src, tc.r)
+		res, err := Process(context.Background(), src, tc.r)
 		if err != nil {
 			t.Fatalf("%+v: %v", tc.r, err)
 		}
@@ -126,7 +127,7 @@ func TestPartialPixelNotShifted(t *testing.T) {
 		return buf.Bytes()
 	}
 	score := func(src []byte, w int) float64 {
-		res, err := Process(src, Recipe{MaxWidth: w, Quality: 95})
+		res, err := Process(context.Background(), src, Recipe{MaxWidth: w, Quality: 95})
 		if err != nil {
 			t.Fatal(err)
 		}

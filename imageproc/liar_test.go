@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"runtime"
@@ -166,14 +167,14 @@ func TestLiarsRefusedWithBoundedMemory(t *testing.T) {
 	for _, tc := range liars(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Recipe{Format: PNG, Strip: true, Limits: limits}
-			if _, err := Process(tc.src, r); !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrCorrupt) {
+			if _, err := Process(context.Background(), tc.src, r); !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("err = %v, want ErrTooLarge or ErrCorrupt", err)
 			}
 			const runs = 5
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			for i := 0; i < runs; i++ {
-				_, _ = Process(tc.src, r)
+				_, _ = Process(context.Background(), tc.src, r)
 			}
 			runtime.ReadMemStats(&after)
 			if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 256<<10 {
@@ -200,7 +201,7 @@ func liars(t testing.TB) []liar {
 // first chunk, so a VP8X (or anything else) after it is not published.
 func TestStripWebPDropsWhatFollowsASimpleBitstream(t *testing.T) {
 	src := riffFile(riffTestChunk{"VP8L", vp8lHeader(30, 20)}, riffTestChunk{"VP8X", vp8xBody(0, 1, 1)})
-	res, err := Process(src, Recipe{Strip: true})
+	res, err := Process(context.Background(), src, Recipe{Strip: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -35,6 +36,7 @@ var skip = errors.New("step skipped")
 // job is one run of the pipeline: the source, the recipe, and what the
 // steps found and made so far.
 type job struct {
+	ctx context.Context // done: the work stops at the next check
 	src []byte
 	r   Recipe
 
@@ -56,10 +58,17 @@ type job struct {
 
 // Process runs the recipe on src. It reads the header and checks the limits
 // before anything is decoded; the output format is always
-// r.OutputFormat(source format).
-func Process(src []byte, r Recipe) (Result, error) {
-	j := &job{src: src, r: r}
+// r.OutputFormat(source format). When ctx is done (a timeout, an abandoned
+// request) the work stops: between steps, inside the JPEG decoder's rows
+// and scans, and inside the WASM codecs; the error then wraps ctx's error
+// (context.Canceled or context.DeadlineExceeded), and nothing the job
+// allocated is kept.
+func Process(ctx context.Context, src []byte, r Recipe) (Result, error) {
+	j := &job{ctx: ctx, src: src, r: r}
 	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return Result{}, fmt.Errorf("stopped before the %s step: %w", s.name, err)
+		}
 		t := time.Now()
 		switch err := s.run(j); err {
 		case nil:
@@ -167,7 +176,7 @@ func verifyStep(j *job) error {
 	if j.hdr.Format != JPEG || j.path == PathFull {
 		return skip
 	}
-	return verifyJPEG(j.src)
+	return verifyJPEG(j.ctx, j.src)
 }
 
 func decodeStep(j *job) error {
@@ -175,7 +184,7 @@ func decodeStep(j *job) error {
 		return skip
 	}
 	scale := float64(j.outW) / float64(j.dispW)
-	img, err := decode(j.src, j.hdr, scale)
+	img, err := decode(j.ctx, j.src, j.hdr, scale)
 	if err != nil {
 		return err
 	}

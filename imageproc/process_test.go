@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -34,7 +35,7 @@ func TestOrientationAllEight(t *testing.T) {
 			{"full-resize", Recipe{Strip: true, MaxWidth: 48, Quality: 95}, 48, 32},
 		} {
 			t.Run(fmt.Sprintf("%d/%s", n, tc.name), func(t *testing.T) {
-				res, err := Process(src, tc.r)
+				res, err := Process(context.Background(), src, tc.r)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +98,7 @@ func TestNoPrivateMetadataOnAnyPath(t *testing.T) {
 		src := fixture(t, name)
 		for _, rc := range recipes {
 			t.Run(name+"/"+rc.name, func(t *testing.T) {
-				res, err := Process(src, rc.r)
+				res, err := Process(context.Background(), src, rc.r)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -140,7 +141,7 @@ func TestICCProfileKept(t *testing.T) {
 		{"icc.png", Recipe{Strip: true, Format: WebP}},
 	} {
 		t.Run(tc.src+"/"+tc.r.Key(), func(t *testing.T) {
-			res, err := Process(fixture(t, tc.src), tc.r)
+			res, err := Process(context.Background(), fixture(t, tc.src), tc.r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +173,7 @@ func TestStripKeepsPictureBytes(t *testing.T) {
 	for _, name := range []string{"phone.jpg", "portrait6.jpg", "icc.jpg", "progressive.jpg"} {
 		t.Run(name, func(t *testing.T) {
 			src := fixture(t, name)
-			res, err := Process(src, Recipe{Strip: true})
+			res, err := Process(context.Background(), src, Recipe{Strip: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +200,7 @@ func TestPassThrough(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := fixture(t, tc.src)
-			res, err := Process(src, tc.r)
+			res, err := Process(context.Background(), src, tc.r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +224,7 @@ func TestNeverUpscale(t *testing.T) {
 		{"logo.png", Recipe{Strip: true, Format: WebP, MaxWidth: 1000}, 288, 94},
 	} {
 		t.Run(fmt.Sprintf("%s/%dx%d/%s", tc.src, tc.r.MaxWidth, tc.r.MaxHeight, tc.r.Format), func(t *testing.T) {
-			res, err := Process(fixture(t, tc.src), tc.r)
+			res, err := Process(context.Background(), fixture(t, tc.src), tc.r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -262,7 +263,7 @@ func TestPhoneFormatsBecomeJPEG(t *testing.T) {
 	ref := resized(t, decodeAny(t, fixture(t, "phone.jpg")), 320, 240)
 	for _, name := range []string{"phone.heic", "phone.avif"} {
 		t.Run(name, func(t *testing.T) {
-			res, err := Process(fixture(t, name), Recipe{Strip: true})
+			res, err := Process(context.Background(), fixture(t, name), Recipe{Strip: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +295,7 @@ func TestNeverBigger(t *testing.T) {
 		{"resize asked", Recipe{Strip: true, Quality: 100, MaxWidth: 95}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Process(src, tc.r)
+			res, err := Process(context.Background(), src, tc.r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -318,7 +319,7 @@ func TestNeverBigger(t *testing.T) {
 func TestAnimationsKeepTheirFrames(t *testing.T) {
 	for _, name := range []string{"animated.gif", "animated-meta.gif", "animated.webp"} {
 		t.Run(name, func(t *testing.T) {
-			res, err := Process(fixture(t, name), Recipe{Strip: true, MaxWidth: 80, Watermark: &Watermark{Text: "x"}})
+			res, err := Process(context.Background(), fixture(t, name), Recipe{Strip: true, MaxWidth: 80, Watermark: &Watermark{Text: "x"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -332,7 +333,7 @@ func TestAnimationsKeepTheirFrames(t *testing.T) {
 			if !strings.Contains(res.Info.Note, "not supported") {
 				t.Errorf("Note = %q, want it to say resizing animations is not supported", res.Info.Note)
 			}
-			if _, err := decode(res.Data, h, 1); err != nil {
+			if _, err := decode(context.Background(), res.Data, h, 1); err != nil {
 				t.Errorf("the stripped animation does not decode: %v", err)
 			}
 		})
@@ -340,7 +341,7 @@ func TestAnimationsKeepTheirFrames(t *testing.T) {
 }
 
 func TestInfoSteps(t *testing.T) {
-	res, err := Process(fixture(t, "portrait6.jpg"), Recipe{Strip: true, MaxWidth: 300, Watermark: &Watermark{Text: "picbed"}})
+	res, err := Process(context.Background(), fixture(t, "portrait6.jpg"), Recipe{Strip: true, MaxWidth: 300, Watermark: &Watermark{Text: "picbed"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +365,7 @@ func TestCorruptInputs(t *testing.T) {
 		for _, cut := range []int{len(src) / 2, len(src) - 7, 40} {
 			t.Run(fmt.Sprintf("%s/%d", name, cut), func(t *testing.T) {
 				for _, r := range []Recipe{{Strip: true}, {Strip: true, MaxWidth: 50, Format: JPEG}} {
-					_, err := Process(src[:cut], r)
+					_, err := Process(context.Background(), src[:cut], r)
 					if !errors.Is(err, ErrCorrupt) {
 						t.Errorf("recipe %s: err = %v, want ErrCorrupt", r.Key(), err)
 					}
@@ -383,7 +384,7 @@ func TestCorruptInputs(t *testing.T) {
 		{"png signature only", []byte("\x89PNG\r\n\x1a\n"), ErrCorrupt},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Process(tc.src, Recipe{Strip: true}); !errors.Is(err, tc.want) {
+			if _, err := Process(context.Background(), tc.src, Recipe{Strip: true}); !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
 		})
@@ -396,7 +397,7 @@ func TestStripDropsTrailingImages(t *testing.T) {
 	for _, name := range []string{"icc.jpg", "progressive.jpg"} {
 		t.Run(name, func(t *testing.T) {
 			src := append(bytes.Clone(fixture(t, name)), fixture(t, "orientation_1.jpg")...)
-			res, err := Process(src, Recipe{Strip: true})
+			res, err := Process(context.Background(), src, Recipe{Strip: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -31,7 +32,7 @@ func TestWatermarkLandsInItsPlace(t *testing.T) {
 		t.Run(pos, func(t *testing.T) {
 			wm := *logo
 			wm.Position = pos
-			res, err := Process(src, Recipe{Watermark: &wm})
+			res, err := Process(context.Background(), src, Recipe{Watermark: &wm})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +61,7 @@ func TestTextWatermark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Process(src, Recipe{Watermark: wm})
+	res, err := Process(context.Background(), src, Recipe{Watermark: wm})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestWatermarkSkippedOnSmallImages(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := solidPNG(t, tc.w, tc.h, gray)
-			res, err := Process(src, Recipe{Watermark: &tc.wm})
+			res, err := Process(context.Background(), src, Recipe{Watermark: &tc.wm})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +201,7 @@ func TestAlphaThroughResizeAndWatermark(t *testing.T) {
 			if strings.HasSuffix(tc.name, "gif") {
 				in = gifSrc.Bytes()
 			}
-			res, err := Process(in, tc.r)
+			res, err := Process(context.Background(), in, tc.r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +246,7 @@ func TestConcurrentProcessShareWatermark(t *testing.T) {
 	}
 	var want [2][]byte // what one request alone gets
 	for i := range want {
-		res, err := Process(src, recipe(i))
+		res, err := Process(context.Background(), src, recipe(i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +255,7 @@ func TestConcurrentProcessShareWatermark(t *testing.T) {
 	errs := make(chan error, 8)
 	for i := 0; i < 8; i++ {
 		go func(i int) {
-			res, err := Process(src, recipe(i))
+			res, err := Process(context.Background(), src, recipe(i))
 			if err == nil && !bytes.Equal(res.Data, want[i%2]) {
 				err = fmt.Errorf("request %d: output differs from the same request run alone", i)
 			}

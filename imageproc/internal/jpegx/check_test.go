@@ -2,6 +2,7 @@ package jpegx
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image/jpeg"
 	"runtime"
@@ -19,11 +20,11 @@ func TestDecodesWhatStdlibRefuses(t *testing.T) {
 			t.Errorf("%s: image/jpeg decodes it now; move it to the compared fixtures", name)
 		}
 		for _, s := range []int{1, 2, 8} {
-			m, err := Decode(data, s)
+			m, err := Decode(context.Background(), data, s)
 			if err != nil {
 				t.Fatalf("%s at 1/%d: %v", name, s, err)
 			}
-			if full, _ := Decode(data, 1); s > 1 && boxPSNR(m, full, s) < 30 {
+			if full, _ := Decode(context.Background(), data, 1); s > 1 && boxPSNR(m, full, s) < 30 {
 				t.Errorf("%s at 1/%d: far from the full decode", name, s)
 			}
 		}
@@ -48,7 +49,7 @@ func TestScanBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			m, err := Decode(tc.data, 1)
+			m, err := Decode(context.Background(), tc.data, 1)
 			runtime.ReadMemStats(&after)
 			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
@@ -117,7 +118,7 @@ func TestProgressionValidated(t *testing.T) {
 				t.Errorf("image/jpeg decodes it: the edit is not what the test means")
 			}
 			for _, s := range []int{1, 8} {
-				if _, err := Decode(tc.data, s); !errors.Is(err, ErrFormat) {
+				if _, err := Decode(context.Background(), tc.data, s); !errors.Is(err, ErrFormat) {
 					t.Errorf("scale 1/%d: err = %v, want ErrFormat", s, err)
 				}
 			}
@@ -130,7 +131,7 @@ func TestProgressionValidated(t *testing.T) {
 func TestRestartNumbering(t *testing.T) {
 	for _, name := range []string{"testdata/base422rst.jpg", "testdata/prog444rst.jpg"} {
 		good := readOr(t, name)
-		if _, err := Decode(good, 1); err != nil {
+		if _, err := Decode(context.Background(), good, 1); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		bad := bytes.Clone(good)
@@ -143,7 +144,7 @@ func TestRestartNumbering(t *testing.T) {
 			t.Errorf("%s: image/jpeg decodes it", name)
 		}
 		for _, s := range []int{1, 8} {
-			if _, err := Decode(bad, s); !errors.Is(err, ErrFormat) {
+			if _, err := Decode(context.Background(), bad, s); !errors.Is(err, ErrFormat) {
 				t.Errorf("%s at 1/%d: err = %v, want ErrFormat", name, s, err)
 			}
 		}
@@ -164,7 +165,7 @@ func TestTruncatedScanClosedByEOI(t *testing.T) {
 			if c[len(c)-3] == 0xFF { // do not leave half a stuffed byte
 				continue
 			}
-			if _, err := Decode(c, 8); err == nil {
+			if _, err := Decode(context.Background(), c, 8); err == nil {
 				t.Errorf("%s cut by %d bytes: decoded", name, cut)
 			}
 		}

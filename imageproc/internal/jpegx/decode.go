@@ -11,6 +11,7 @@
 package jpegx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -40,6 +41,7 @@ type component struct {
 }
 
 type decoder struct {
+	ctx           context.Context // checked per scan and per row of MCUs
 	data          []byte
 	pos           int
 	width, height int
@@ -59,12 +61,13 @@ type decoder struct {
 
 // Decode decodes data at 1/scale (scale 1, 2, 4 or 8) into an *image.YCbCr
 // (or *image.Gray for one component). The output is ceil(w/scale) x
-// ceil(h/scale) pixels.
-func Decode(data []byte, scale int) (image.Image, error) {
+// ceil(h/scale) pixels. It stops with ctx's error when ctx is done (the
+// check costs one call per scan and per row of MCUs).
+func Decode(ctx context.Context, data []byte, scale int) (image.Image, error) {
 	if scale != 1 && scale != 2 && scale != 4 && scale != 8 {
 		return nil, fmt.Errorf("jpegx: scale %d is not 1, 2, 4 or 8", scale)
 	}
-	d := &decoder{data: data, n: 8 / scale, cn: 8 / scale}
+	d := &decoder{ctx: ctx, data: data, n: 8 / scale, cn: 8 / scale}
 	if err := d.decode(); err != nil {
 		return nil, err
 	}
@@ -75,13 +78,13 @@ func Decode(data []byte, scale int) (image.Image, error) {
 // its chroma at 1/chromaScale (each 1, 2, 4 or 8, lumaScale < chromaScale):
 // shrink-on-load for the chroma, which the output subsamples anyway, while
 // the luma keeps enough resolution for a real filter to do the rest of the
-// reduction. Other samplings give ErrUnsupported.
-func DecodeSplit(data []byte, lumaScale, chromaScale int) (*Split, error) {
+// reduction. Other samplings give ErrUnsupported. ctx as for Decode.
+func DecodeSplit(ctx context.Context, data []byte, lumaScale, chromaScale int) (*Split, error) {
 	ok := func(s int) bool { return s == 1 || s == 2 || s == 4 || s == 8 }
 	if !ok(lumaScale) || !ok(chromaScale) || lumaScale >= chromaScale {
 		return nil, fmt.Errorf("jpegx: split scales %d/%d", lumaScale, chromaScale)
 	}
-	d := &decoder{data: data, n: 8 / lumaScale, cn: 8 / chromaScale}
+	d := &decoder{ctx: ctx, data: data, n: 8 / lumaScale, cn: 8 / chromaScale}
 	if err := d.decode(); err != nil {
 		return nil, err
 	}
@@ -153,6 +156,9 @@ func (d *decoder) decode() error {
 				return err
 			}
 		case marker == 0xDA:
+			if err := d.ctx.Err(); err != nil {
+				return err
+			}
 			if err := d.readSOS(); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package jpegx
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/color"
@@ -86,7 +87,7 @@ func TestScale1MatchesStdlib(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Decode(data, 1)
+			got, err := Decode(context.Background(), data, 1)
 			if err != nil { // every fixture is a variant this decoder handles
 				t.Fatal(err)
 			}
@@ -114,7 +115,7 @@ func TestScaledCloseToBoxAverage(t *testing.T) {
 		}
 		for _, s := range []int{2, 4, 8} {
 			t.Run(name+"/1:"+itoa(s), func(t *testing.T) {
-				got, err := Decode(data, s)
+				got, err := Decode(context.Background(), data, s)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -159,7 +160,7 @@ func TestRejects(t *testing.T) {
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode(tt.data, 2)
+			_, err := Decode(context.Background(), tt.data, 2)
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
@@ -206,7 +207,7 @@ func FuzzDecode(f *testing.F) {
 	maxSamples = 1 << 20 // giant headers: callers check pixel limits first
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, s := range []int{1, 2, 8} {
-			m, err := Decode(data, s)
+			m, err := Decode(context.Background(), data, s)
 			if err != nil {
 				continue
 			}
@@ -215,7 +216,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			_ = m.At(m.Bounds().Max.X-1, m.Bounds().Max.Y-1)
 		}
-		if m, err := DecodeSplit(data, 2, 4); err == nil {
+		if m, err := DecodeSplit(context.Background(), data, 2, 4); err == nil {
 			if b := m.Bounds(); b.Dx() < 1 || b.Dy() < 1 || m.Cb.Rect.Empty() {
 				t.Fatalf("split: empty bounds %v (chroma %v) without an error", b, m.Cb.Rect)
 			}
@@ -328,7 +329,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportAllocs()
 			c0 := cpuTime()
 			for i := 0; i < b.N; i++ {
-				if _, err := Decode(data, s); err != nil {
+				if _, err := Decode(context.Background(), data, s); err != nil {
 					b.Fatal(err)
 				}
 			}

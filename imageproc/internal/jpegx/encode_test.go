@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"bytes"
+	"context"
 	"image"
 	"image/draw"
 	"image/jpeg"
@@ -64,7 +65,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 				if dec.Bounds().Size() != src.Rect.Size() {
 					t.Fatalf("decoded size %v, want %v", dec.Bounds().Size(), src.Rect.Size())
 				}
-				ours, err := Decode(got, 1)
+				ours, err := Decode(context.Background(), got, 1)
 				if err != nil {
 					t.Fatalf("jpegx cannot decode the output: %v", err)
 				}

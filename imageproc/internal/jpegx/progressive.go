@@ -133,6 +133,9 @@ func (s *progScan) restart() error {
 
 func (s *progScan) interleaved(g geometry, scan []int) error {
 	for my := 0; my < g.mcusY; my++ {
+		if err := s.d.ctx.Err(); err != nil {
+			return err
+		}
 		for mx := 0; mx < g.mcusX; mx++ {
 			if err := s.restart(); err != nil {
 				return err
@@ -161,6 +164,9 @@ func (s *progScan) nonInterleaved(g geometry, ci int) error {
 	h := (s.d.height*c.v + g.vmax - 1) / g.vmax
 	bw, bh := (w+7)/8, (h+7)/8
 	for by := 0; by < bh; by++ {
+		if err := s.d.ctx.Err(); err != nil {
+			return err
+		}
 		for bx := 0; bx < bw; bx++ {
 			if err := s.restart(); err != nil {
 				return err

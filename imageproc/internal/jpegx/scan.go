@@ -34,6 +34,9 @@ func (d *decoder) decodeScan() error {
 	var blk [64]int32
 	mcu := 0
 	for my := 0; my < mcusY; my++ {
+		if err := d.ctx.Err(); err != nil {
+			return err
+		}
 		for mx := 0; mx < mcusX; mx++ {
 			if d.restart > 0 && mcu > 0 && mcu%d.restart == 0 {
 				if err := d.restartMarker(); err != nil {

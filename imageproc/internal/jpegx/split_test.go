@@ -1,6 +1,7 @@
 package jpegx
 
 import (
+	"context"
 	"image"
 	"math/rand"
 	"testing"
@@ -41,9 +42,9 @@ func TestSplitMatchesDecode(t *testing.T) {
 	checked := 0
 	for name, data := range all {
 		for _, sc := range [][2]int{{1, 2}, {2, 4}, {4, 8}} {
-			got, err := DecodeSplit(data, sc[0], sc[1])
-			lm, lerr := Decode(data, sc[0])
-			cm, cerr := Decode(data, sc[1])
+			got, err := DecodeSplit(context.Background(), data, sc[0], sc[1])
+			lm, lerr := Decode(context.Background(), data, sc[0])
+			cm, cerr := Decode(context.Background(), data, sc[1])
 			if lerr != nil || cerr != nil {
 				if err == nil {
 					t.Errorf("%s %v: split decoded what Decode refuses", name, sc)
