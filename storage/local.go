@@ -171,8 +171,8 @@ func (l *Local) Get(ctx context.Context, key string) ([]byte, Object, error) {
 	return b, o, nil
 }
 
-// Delete removes the object under key; deleting a missing object is not an
-// error (as in OSS).
+// Delete removes the object under key and the variants made of it;
+// deleting a missing object is not an error (as in OSS).
 func (l *Local) Delete(_ context.Context, key string) error {
 	dp, mp, err := l.paths(key)
 	if err != nil {
@@ -182,7 +182,7 @@ func (l *Local) Delete(_ context.Context, key string) error {
 		return l.ioError("delete", err)
 	}
 	l.r.Remove(mp)
-	return nil
+	return l.deleteVariants(key)
 }
 
 // List returns objects under prefix, newest first, limit at a time. The

@@ -152,18 +152,32 @@
     list.forEach(uploadOne);
   }
 
+  // placeholder stands where an image cannot be shown (a refused file, or a
+  // format this browser cannot preview): a sign, never a broken-image icon.
+  function placeholder(cls, text) {
+    return el('div', { class: cls + ' placeholder', 'aria-hidden': 'true', text: text });
+  }
+
+  // previewImg is an <img> that turns into a placeholder if it fails to load.
+  function previewImg(attrs, cls) {
+    const img = el('img', attrs);
+    img.addEventListener('error', () => img.replaceWith(placeholder(cls, 'no preview')), { once: true });
+    return img;
+  }
+
   function uploadOne(file) {
     const status = el('p', { class: 'status', role: 'status', text: 'Uploading…' });
     const bar = el('progress', { max: '100', value: '0', 'aria-label': 'upload progress' });
-    const thumb = el('img', { class: 'thumb', alt: '' });
     const preview = URL.createObjectURL(file);
-    thumb.src = preview;
+    const thumb = previewImg({ class: 'thumb', alt: '', src: preview }, 'thumb');
     const body = el('div', { class: 'body' }, el('p', { class: 'name', text: file.name || 'pasted image' }), bar, status);
     const item = el('li', { class: 'upload' }, thumb, body);
     $('uploads').prepend(item);
     const fail = (msg) => {
       item.classList.add('failed');
       bar.remove();
+      URL.revokeObjectURL(preview);
+      item.querySelector('.thumb').replaceWith(placeholder('thumb', '✕'));
       say(status, msg, 'error');
     };
     if (file.size > maxBytes) return fail('This file is ' + humanSize(file.size) + '; the server takes up to ' + humanSize(maxBytes) + '.');
@@ -186,7 +200,8 @@
       URL.revokeObjectURL(preview);
       bar.remove();
       item.classList.add('done');
-      thumb.src = u.url;
+      const shown = item.querySelector('.thumb');
+      if (shown.tagName === 'IMG') shown.src = u.thumbnail || u.url;
       const facts = u.width + '×' + u.height + ' ' + u.format + ', ' + humanSize(u.size) +
         (u.deduplicated ? ' (already uploaded)' : '');
       body.append(el('p', { class: 'facts', text: facts }),
@@ -196,7 +211,8 @@
       copy(u.markdown).then(
         () => say(status, 'Uploaded. The Markdown is on the clipboard.', 'ok'),
         () => say(status, 'Uploaded. Press a Copy button to take the link.', 'ok'));
-      addTile({ key: u.key, url: u.url, markdown: u.markdown, html: u.html, size: u.size, time: new Date().toISOString(), name: u.name }, true);
+      addTile({ key: u.key, url: u.url, thumbnail: u.thumbnail, markdown: u.markdown, html: u.html, size: u.size,
+        width: u.width, height: u.height, time: new Date().toISOString(), name: u.name }, true);
     });
     xhr.send(fd);
   }
@@ -223,10 +239,15 @@
       say(status, errorText(r.status, r.body), 'error');
     });
     const when = new Date(img.time);
+    const name = img.name || img.key.split('/').pop();
+    const dims = img.width && img.height ? img.width + '×' + img.height + ' · ' : '';
     const li = el('li', { class: 'tile', 'data-key': img.key },
-      el('a', { href: img.url, target: '_blank', rel: 'noopener noreferrer' }, el('img', { src: img.url, alt: img.name || '', loading: 'lazy' })),
-      el('p', { class: 'meta', text: humanSize(img.size) + ' · ' + when.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) }),
-      el('div', { class: 'actions' }, copyButton('Markdown', img.markdown, status), copyButton('URL', img.url, status), del),
+      el('a', { href: img.url, target: '_blank', rel: 'noopener noreferrer', class: 'pic' },
+        previewImg({ src: img.thumbnail || img.url, alt: name, loading: 'lazy', decoding: 'async' }, 'pic')),
+      el('p', { class: 'name', title: name, text: name }),
+      el('p', { class: 'meta', text: dims + humanSize(img.size) + ' · ' + when.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) }),
+      el('div', { class: 'actions' }, copyButton('Markdown', img.markdown, status), copyButton('HTML', img.html, status),
+        copyButton('URL', img.url, status), del),
       status);
     return li;
   }
