@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make e2e: build picbed, start the real local server on a free port with a
 # temporary data directory, and drive its upload page in headless Chromium
-# (Debian's chromium through playwright-core). Installs what is missing:
-# chromium via apt-get (as root), playwright-core via npm ci.
+# (Debian's chromium through playwright-core), then PicGo from npm with the
+# web-uploader plugin (clients/picgo). Installs what is missing: chromium
+# via apt-get (as root), playwright-core and PicGo via npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	fi
 fi
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+(cd clients/picgo && npm ci --no-audit --no-fund --loglevel=error)
 
 tmp=$(mktemp -d)
 pid=
@@ -41,7 +43,12 @@ env -u FC_RUNTIME_API PICBED_STORAGE=local PICBED_LISTEN="127.0.0.1:$port" PICBE
 	PICBED_TOKENS="$token" PICBED_PUBLIC_URL= "$tmp/picbed" >"$tmp/server.log" 2>&1 &
 pid=$!
 
-if ! PICBED_URL="http://127.0.0.1:$port" PICBED_TOKEN="$token" CHROMIUM="$CHROMIUM" node e2e/page.test.mjs; then
+status=0
+PICBED_URL="http://127.0.0.1:$port" PICBED_TOKEN="$token" CHROMIUM="$CHROMIUM" node e2e/page.test.mjs || status=1
+# PicGo logs every step to stdout; keep only the checks.
+PICBED_URL="http://127.0.0.1:$port" PICBED_TOKEN="$token" node clients/picgo/web-uploader.test.mjs >"$tmp/picgo.log" 2>&1 || status=1
+grep -v "$token" "$tmp/picgo.log" | grep -E '^(ok|FAIL) |^picgo:' || { echo "e2e: the PicGo test printed no result:"; tail -20 "$tmp/picgo.log"; status=1; }
+if [ "$status" != 0 ]; then
 	echo "e2e: FAILED; server log:" >&2
 	grep -v "$token" "$tmp/server.log" | tail -40 >&2
 	exit 1
