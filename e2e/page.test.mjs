@@ -1,6 +1,7 @@
 // Browser test of picbed's upload page, run by e2e/run.sh (make e2e)
 // against a real local server: token, file input upload, synthetic paste,
-// the shown Markdown, the gallery, delete, an API error, screenshots.
+// the shown Markdown and responsive HTML, the gallery's thumbnails and copy
+// buttons, delete, an API error, the phone layout, screenshots.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,28 @@ try {
   await page.locator('.upload.failed').first().waitFor();
   const errText = await page.locator('.upload.failed .status').first().textContent();
   check(/JPEG|PNG|image/.test(errText), 'a refused file shows the API message: ' + JSON.stringify(errText));
+  const failedShows = await page.locator('.upload.failed').first().evaluate((li) => ({
+    imgs: li.querySelectorAll('img').length, placeholder: !!li.querySelector('.placeholder') }));
+  check(failedShows.imgs === 0 && failedShows.placeholder, 'a refused file shows a sign, not a broken image: ' + JSON.stringify(failedShows));
+
+  // 4b. The responsive HTML of the photo (1600x1200): srcset, sizes, width/height.
+  const html1 = await page.locator('.upload.done').last().locator('input.html').inputValue();
+  check(html1.includes('srcset="' + url1 + '?w=400 400w, ' + url1 + '?w=640 640w') && html1.includes(url1 + ' 1600w"') &&
+    html1.includes('width="1600" height="1200"') && html1.includes('loading="lazy" decoding="async"'),
+  'the upload shows the responsive HTML: ' + html1);
+
+  // 4c. A white logo on a transparent background, pasted.
+  await page.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 300; c.height = 200;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff'; g.fillRect(30, 60, 240, 80);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], 'white-logo.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await page.locator('.upload.done').nth(3).waitFor();
 
   // 5. The gallery, fresh from GET /api/images after a reload (the token
   //    comes back from localStorage).
@@ -143,6 +166,18 @@ try {
   check(keys.indexOf(key2) < keys.indexOf(key1), 'the gallery is newest first');
   const galleryImgs = await page.$$eval('#gallery .tile img', (is) => is.every((i) => i.complete && i.naturalWidth > 0));
   check(galleryImgs, 'the gallery thumbnails load');
+  const photoTile = page.locator('#gallery .tile[data-key="' + key1 + '"]');
+  const thumb = await photoTile.locator('img').evaluate((i) => ({ src: i.src, w: i.naturalWidth, h: i.naturalHeight }));
+  check(thumb.src === url1 + '?w=400' && thumb.w === 400 && thumb.h === 300, 'the gallery shows the 400 px thumbnail, not the full photo: ' + JSON.stringify(thumb));
+  const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  check(!fetched.includes(url1), 'the gallery never downloads the full-size photo');
+  check((await photoTile.locator('.name').textContent()) === 'phone.jpg', 'a tile shows the file name');
+  const checker = await page.$eval('#gallery .tile .pic img', (i) => getComputedStyle(i).backgroundImage);
+  check(/conic-gradient/.test(checker), 'tile images sit on a checkerboard (white on transparent shows): ' + checker.slice(0, 40));
+  await photoTile.locator('button', { hasText: 'HTML' }).click();
+  let clipHTML = '';
+  try { clipHTML = await page.evaluate(() => navigator.clipboard.readText()); } catch (e) { clipHTML = 'unreadable: ' + e.message; }
+  check(clipHTML === html1, 'the tile\'s HTML button copies the responsive <img>: ' + clipHTML.slice(0, 80));
   await page.screenshot({ path: join(out, 'desktop-gallery.png'), fullPage: true });
 
   // 6. Delete the photo: two clicks (the second confirms).
@@ -155,6 +190,7 @@ try {
   check(listed.status === 200 && !listed.json.images.some((i) => i.key === key1) && listed.json.images.some((i) => i.key === key2),
     'the API no longer lists the deleted image, and still lists the other');
   check((await fetch(url1)).status === 404, 'the deleted image is gone from /f/');
+  check((await fetch(url1 + '?w=400')).status === 404, 'its thumbnail went with it');
 
   // 7. A phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
@@ -162,6 +198,8 @@ try {
   await page.locator('#gallery .tile').first().waitFor();
   await page.setInputFiles('#files', join(here, '..', 'testdata', 'logo.png'));
   await page.locator('.upload.done').first().waitFor();
+  const dropText = await page.locator('#drop').innerText();
+  check(!/Ctrl|paste/i.test(dropText), 'the phone layout does not ask to paste with Ctrl/⌘ V: ' + JSON.stringify(dropText));
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, 'nothing overflows a 390 px wide screen (overflow ' + overflow + ' px)');
   await page.screenshot({ path: join(out, 'phone.png'), fullPage: true });
