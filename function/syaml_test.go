@@ -52,7 +52,7 @@ type sFile struct {
 }
 
 var varRef = regexp.MustCompile(`\$\{vars\.([a-z]+)\}`)
-var envRef = regexp.MustCompile(`\$\{env\('([A-Z_]+)'(?:,\s*'([^']*)')?\)\}`)
+var envRef = regexp.MustCompile(`\$\{env\('([A-Z0-9_]+)'(?:,\s*'([^']*)')?\)\}`)
 
 // resolve expands ${vars.x}, and ${env('X', 'default')} to its default (or
 // a stand-in when there is none), as Serverless Devs would with an empty

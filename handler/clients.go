@@ -18,7 +18,7 @@ func (h *Handler) clientRoutes(m *http.ServeMux) {
 	m.Handle("DELETE /api/v1/images/{key...}", h.dialectRoute(h.lskyDelete, writeLskyError))
 	m.Handle("POST /api/1/upload", h.dialectRoute(h.cheveretoUpload, writeChevError))
 
-	m.Handle("GET "+deleteLinkPrefix+"{key...}", h.route(h.deleteLinkConfirm))
-	m.Handle("POST "+deleteLinkPrefix+"{key...}", h.route(h.deleteLinkDelete))
-	m.Handle("DELETE "+deleteLinkPrefix+"{key...}", h.route(h.deleteLinkDelete))
+	m.Handle("GET "+deleteLinkPrefix+"{key...}", h.linkRoute(h.deleteLinkConfirm))
+	m.Handle("POST "+deleteLinkPrefix+"{key...}", h.linkRoute(h.deleteLinkDelete))
+	m.Handle("DELETE "+deleteLinkPrefix+"{key...}", h.linkRoute(h.deleteLinkDelete))
 }

@@ -36,6 +36,9 @@ type Config struct {
 	DeleteSecret  string // signs delete links (default: derived from the tokens)
 
 	OSSBucket string // the bucket picbed writes to; events from others are skipped
+	// OSSStyles names an OSS image style to use for a variant width instead
+	// of inline resize parameters (PICBED_OSS_STYLE_<width>).
+	OSSStyles map[int]string
 }
 
 // The defaults of DESIGN.md.

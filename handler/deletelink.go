@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -115,9 +116,10 @@ func (h *Handler) checkDeleteLink(r *http.Request) (string, error) {
 // deleteLinkPage is the confirmation page a delete link opens.
 var deleteLinkPage = template.Must(template.New("delete").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if .Done}}Deleted{{else}}Delete this image?{{end}} · picbed</title><link rel="stylesheet" href="/assets/app.css"></head>
+<title>{{if .Done}}Deleted{{else if .Title}}{{.Title}}{{else}}Delete this image?{{end}} · picbed</title><link rel="stylesheet" href="/assets/app.css"></head>
 <body class="confirm"><main>
 {{if .Done}}<h1>Deleted</h1><p>The image <code>{{.Key}}</code> is gone. Copies that a CDN or a browser already cached may stay until their cache expires.</p>
+{{else if .Title}}<h1>{{.Title}}</h1><p class="msg error">{{.Message}}</p>
 {{else}}<h1>Delete this image?</h1>
 <p><img src="{{.URL}}" alt="" class="confirm-thumb"></p>
 <p><code>{{.Key}}</code></p>
@@ -128,6 +130,34 @@ var deleteLinkPage = template.Must(template.New("delete").Parse(`<!doctype html>
 type deletePageData struct {
 	Done                  bool
 	Key, URL, Action, Sig string
+	Title, Message        string // a failure: what went wrong, for a person
+}
+
+// linkRoute is route for delete links, which people open in a browser: a
+// failure is a small HTML page like the confirmation page ("already
+// deleted"), and the JSON error only for a script: a DELETE, or a request
+// that asks for JSON (Accept: application/json, not text/html).
+func (h *Handler) linkRoute(fn routeFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		accept := r.Header.Get("Accept")
+		if r.Method == http.MethodDelete || (strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")) {
+			writeError(w, r, err)
+			return
+		}
+		e := failed(w, r, err)
+		title := "This delete link did not work"
+		switch e.Status {
+		case http.StatusNotFound:
+			title = "Already deleted"
+		case http.StatusForbidden:
+			title = "This delete link is not valid"
+		}
+		h.writeDeletePage(w, e.Status, deletePageData{Title: title, Message: e.Message})
+	})
 }
 
 // deleteLinkConfirm is GET /api/1/delete/{key...}?sig=: the confirmation
@@ -137,10 +167,11 @@ func (h *Handler) deleteLinkConfirm(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.Stat(r.Context(), key); err != nil {
+	o, err := h.store.Stat(r.Context(), key)
+	if err != nil {
 		return notFoundImage(err)
 	}
-	return h.writeDeletePage(w, deletePageData{Key: key, URL: h.publicURL(key),
+	return h.writeDeletePage(w, http.StatusOK, deletePageData{Key: key, URL: h.fromObject(o, "").Thumbnail,
 		Action: deleteLinkPrefix + escapeKey(key), Sig: r.URL.Query().Get("sig")})
 }
 
@@ -158,17 +189,23 @@ func (h *Handler) deleteLinkDelete(w http.ResponseWriter, r *http.Request) error
 		writeJSON(w, http.StatusOK, map[string]string{"deleted": key})
 		return nil
 	}
-	return h.writeDeletePage(w, deletePageData{Done: true, Key: key})
+	return h.writeDeletePage(w, http.StatusOK, deletePageData{Done: true, Key: key})
 }
 
-func (h *Handler) writeDeletePage(w http.ResponseWriter, d deletePageData) error {
+func (h *Handler) writeDeletePage(w http.ResponseWriter, status int, d deletePageData) error {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src "+h.imgSources()+"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
-	return deleteLinkPage.Execute(w, d)
+	var b bytes.Buffer
+	if err := deleteLinkPage.Execute(&b, d); err != nil {
+		return err
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // notFoundImage turns a storage miss into a 404 and passes other errors on.

@@ -138,12 +138,24 @@ func (h *Handler) chevFrom(r *http.Request, u *Uploaded) chevImage {
 	file := path.Base(u.Key)
 	ext := strings.TrimPrefix(u.Format.Ext(), ".")
 	now := h.now()
-	th := chevThumb{Filename: file, Name: stem(file), Mime: u.Format.MIME(), Extension: ext, URL: u.URL}
+	// thumb is the thumbnail, medium the narrowest ladder variant: real
+	// smaller copies (the image itself when it is not wider).
+	vf := h.namer.Format(u.Format)
+	small := func(link string) chevThumb {
+		if link == u.URL {
+			return chevThumb{Filename: file, Name: stem(file), Mime: u.Format.MIME(), Extension: ext, URL: link}
+		}
+		return chevThumb{Filename: stem(file) + "." + vf.Ext(), Name: stem(file), Mime: vf.MIME(), Extension: vf.Ext(), URL: link}
+	}
+	medium := u.URL
+	if len(u.Variants) > 0 {
+		medium = u.Variants[0].URL
+	}
 	return chevImage{
 		Name: stem(file), Extension: ext, Size: u.Size, Width: u.Width, Height: u.Height,
 		Date: now.Format("2006-01-02 15:04:05"), DateGMT: now.UTC().Format("2006-01-02 15:04:05"),
 		Filename: file, OriginalFilename: u.Name, Mime: u.Format.MIME(),
-		URL: u.URL, URLViewer: u.URL, DisplayURL: u.URL, Thumb: th, Medium: th,
+		URL: u.URL, URLViewer: u.URL, DisplayURL: u.URL, Thumb: small(u.Thumbnail), Medium: small(medium),
 		DeleteURL: h.deleteURL(r, u.Key), Key: u.Key, Deduplicated: u.Deduplicated,
 	}
 }

@@ -69,8 +69,12 @@ func (h *Handler) lskyAuth(r *http.Request) error {
 	if strings.Contains(bare, " ") {
 		bare = ""
 	}
-	if err := h.checkToken(bearer(r), bare, r.Header.Get("X-Upload-Token"), r.Header.Get("Token")); err != nil {
-		return errorf(http.StatusUnauthorized, "unauthorized", "Unauthenticated: send 'Authorization: Bearer <token>' with a picbed token")
+	given := []string{bearer(r), bare, r.Header.Get("X-Upload-Token"), r.Header.Get("Token")}
+	if err := h.checkToken(given...); err != nil {
+		if strings.Join(given, "") == "" {
+			return errorf(http.StatusUnauthorized, "unauthorized", "Unauthenticated: send 'Authorization: Bearer <token>' with a picbed token")
+		}
+		return errorf(http.StatusUnauthorized, "unauthorized", "Unauthenticated: the token is wrong; use one of the server's upload tokens (PICBED_TOKENS)")
 	}
 	return nil
 }
@@ -119,7 +123,7 @@ func (h *Handler) lskyFrom(r *http.Request, u *Uploaded) lskyImage {
 		Width: u.Width, Height: u.Height,
 		Links: lskyLinks{
 			URL: u.URL, HTML: u.HTML, BBCode: "[img]" + u.URL + "[/img]", Markdown: u.Markdown,
-			MarkdownWithLink: "[" + u.Markdown + "](" + u.URL + ")", ThumbnailURL: u.URL,
+			MarkdownWithLink: "[" + u.Markdown + "](" + u.URL + ")", ThumbnailURL: u.Thumbnail,
 			DeleteURL: h.deleteURL(r, u.Key),
 		},
 	}

@@ -40,10 +40,35 @@ type picgoList struct {
 	List []string `json:"list"`
 }
 
+// uploadRoute is POST /upload. PicList's "PicList" image bed always posts
+// there as <host>/upload?configName=<name>&key=<token> with the file under
+// "file", and reads the PicGo-Server answer (a non-2xx answer loses the
+// message), so a request with configName is answered by this dialect: key
+// is its token; configName and picbed (PicList's own choices) are ignored.
+func (h *Handler) uploadRoute() http.Handler {
+	plain := h.route(h.auth(h.upload))
+	piclist := h.dialectRoute(h.picgoUpload, writePicgoError)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("configName") {
+			piclist.ServeHTTP(w, r)
+			return
+		}
+		plain.ServeHTTP(w, r)
+	})
+}
+
 func (h *Handler) picgoUpload(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := h.checkToken(bearer(r), r.Header.Get("X-Upload-Token"), r.Header.Get("X-PicGo-Secret"), q.Get("secret"), q.Get("key")); err != nil {
-		return errorf(http.StatusUnauthorized, "unauthorized", "the token is missing or wrong: add ?secret=<token> to the upload URL (or send X-PicGo-Secret)")
+	given := []string{bearer(r), r.Header.Get("X-Upload-Token"), r.Header.Get("X-PicGo-Secret"), q.Get("secret"), q.Get("key")}
+	if err := h.checkToken(given...); err != nil {
+		where := "add ?secret=<token> to the upload URL (or send X-PicGo-Secret)"
+		if q.Has("configName") {
+			where = "set the key of PicList's \"PicList\" image bed to a picbed upload token"
+		}
+		if strings.Join(given, "") == "" {
+			return errorf(http.StatusUnauthorized, "unauthorized", "no token: %s", where)
+		}
+		return errorf(http.StatusUnauthorized, "unauthorized", "the token is wrong: %s (one of PICBED_TOKENS)", where)
 	}
 	rc, err := h.dialectRecipe(q, "w", "h", "q", "format", "watermark")
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"picbed/handler/admission"
 	"picbed/handler/fetch"
+	"picbed/handler/variant"
 	"picbed/handler/webhooksig"
 	"picbed/imageproc"
 )
@@ -47,6 +48,10 @@ type Handler struct {
 	fetcher *fetch.Fetcher
 	// deletelink.go: the MAC key of delete links; nil when they are off
 	deleteKey []byte
+	// variants.go: how variant links are spelled, and (local mode) the
+	// maker of GET /f/{key}?w=N; nil when the store keeps no variants
+	namer    variant.Namer
+	variants *variant.Maker
 }
 
 // Option changes how New builds the Handler (tests use these).
@@ -70,10 +75,14 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 	for _, o := range opts {
 		o(h)
 	}
+	h.namer = variant.Namer{OSS: !cfg.LocalFiles, WebP: cfg.Format == imageproc.WebP, Styles: cfg.OSSStyles}
+	if c, ok := store.(variant.Cache); ok && cfg.LocalFiles {
+		h.variants = &variant.Maker{Cache: c, Make: h.makeVariant}
+	}
 	h.store = guardStore(store, &h.limits) // the one way to the store: time limit and error mapping
 	m := http.NewServeMux()
 	m.Handle("GET /healthz", h.route(h.healthz))
-	m.Handle("POST /upload", h.route(h.auth(h.upload)))
+	m.Handle("POST /upload", h.uploadRoute()) // dialect_picgo.go: PicList's request shape too
 	if cfg.LocalFiles {
 		m.Handle("GET /f/{key...}", h.route(h.serveFile))
 	}

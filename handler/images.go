@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"picbed/handler/variant"
 	"picbed/imageproc"
 	"picbed/storage"
 )
@@ -20,16 +21,18 @@ import (
 
 // Listed is one upload in GET /api/images.
 type Listed struct {
-	Key      string           `json:"key"`
-	URL      string           `json:"url"`
-	Markdown string           `json:"markdown"`
-	HTML     string           `json:"html"`
-	Size     int64            `json:"size"`
-	Time     time.Time        `json:"time"`
-	Width    int              `json:"width,omitempty"`
-	Height   int              `json:"height,omitempty"`
-	Format   imageproc.Format `json:"format,omitempty"`
-	Name     string           `json:"name,omitempty"`
+	Key       string           `json:"key"`
+	URL       string           `json:"url"`
+	Markdown  string           `json:"markdown"`
+	HTML      string           `json:"html"`
+	Thumbnail string           `json:"thumbnail"`
+	Variants  []variant.Link   `json:"variants"`
+	Size      int64            `json:"size"`
+	Time      time.Time        `json:"time"`
+	Width     int              `json:"width,omitempty"`
+	Height    int              `json:"height,omitempty"`
+	Format    imageproc.Format `json:"format,omitempty"`
+	Name      string           `json:"name,omitempty"`
 }
 
 // The page size of listings: default and largest.
@@ -107,8 +110,8 @@ func listLimit(s, name string) (int, error) {
 // listed describes a stored object from its metadata.
 func (h *Handler) listed(o storage.Object) Listed {
 	u := h.fromObject(o, storedName(o))
-	return Listed{Key: o.Key, URL: u.URL, Markdown: u.Markdown, HTML: u.HTML, Size: o.Size,
-		Time: o.Modified.UTC(), Width: u.Width, Height: u.Height, Format: u.Format, Name: u.Name}
+	return Listed{Key: o.Key, URL: u.URL, Markdown: u.Markdown, HTML: u.HTML, Thumbnail: u.Thumbnail, Variants: u.Variants,
+		Size: o.Size, Time: o.Modified.UTC(), Width: u.Width, Height: u.Height, Format: u.Format, Name: u.Name}
 }
 
 // storedName is the client's file name kept in the object's metadata.

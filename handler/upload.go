@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -19,6 +18,7 @@ import (
 	"strings"
 
 	"picbed/handler/keys"
+	"picbed/handler/variant"
 	"picbed/imageproc"
 	"picbed/storage"
 )
@@ -27,7 +27,9 @@ import (
 type Uploaded struct {
 	URL          string              `json:"url"`
 	Markdown     string              `json:"markdown"`
-	HTML         string              `json:"html"`
+	HTML         string              `json:"html"`      // responsive <img>: srcset of the variants, width, height
+	Thumbnail    string              `json:"thumbnail"` // about 400 px wide (the image itself when not wider)
+	Variants     []variant.Link      `json:"variants"`  // the ladder widths below the stored width
 	Key          string              `json:"key"`
 	Width        int                 `json:"width"`
 	Height       int                 `json:"height"`
@@ -50,11 +52,12 @@ type image struct {
 type options struct {
 	recipe imageproc.Recipe
 	output string // json | text | markdown | html
+	size   int    // output=markdown|text: link the variant this wide (0: the image)
 	name   string
 }
 
 // The options /upload accepts in the query or as form fields.
-var uploadOptions = map[string]bool{"w": true, "h": true, "q": true, "format": true, "watermark": true, "name": true, "output": true}
+var uploadOptions = map[string]bool{"w": true, "h": true, "q": true, "format": true, "watermark": true, "name": true, "output": true, "size": true}
 
 // parseOptions reads options from v strictly: a malformed or unknown value
 // is a 400 naming it. Requests may tighten the server's limits, never
@@ -63,7 +66,7 @@ func (h *Handler) parseOptions(v url.Values, strict bool) (options, error) {
 	o := options{recipe: h.cfg.Recipe(), output: "json"}
 	for k := range v {
 		if strict && !uploadOptions[k] {
-			return o, errorf(http.StatusBadRequest, "unknown_option", "unknown option %q; the options are w, h, q, format, watermark, name, output", k)
+			return o, errorf(http.StatusBadRequest, "unknown_option", "unknown option %q; the options are w, h, q, format, watermark, name, output, size", k)
 		}
 	}
 	num := func(name string, lo, hi int) (int, error) {
@@ -119,6 +122,16 @@ func (h *Handler) parseOptions(v url.Values, strict bool) (options, error) {
 	default:
 		return o, errorf(http.StatusBadRequest, "bad_option", "option output=%q must be json, text, markdown or html", s)
 	}
+	if s := v.Get("size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || !knownWidth(n) {
+			return o, errorf(http.StatusBadRequest, "bad_option", "option size=%q must be one of the widths %s", truncate(s, 20), widthList(variant.Widths()))
+		}
+		if o.output != "markdown" && o.output != "text" {
+			return o, errorf(http.StatusBadRequest, "bad_option", "option size=%d goes with output=markdown or output=text (JSON answers list every variant)", n)
+		}
+		o.size = n
+	}
 	o.name = v.Get("name")
 	return o, nil
 }
@@ -170,7 +183,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeUploads(w, out, o.output)
+	return h.writeUploads(w, out, o)
 }
 
 // ingestAll checks every image before storing any, so that one bad file in
@@ -286,7 +299,7 @@ func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.He
 	u.Width, u.Height, u.Size, u.Format = res.Info.Output.Width, res.Info.Output.Height, len(res.Data), outFmt
 	u.Source = res.Info.Source
 	u.Path = res.Info.Path
-	return u, nil
+	return h.withVariants(u), nil
 }
 
 // fromObject answers for an image stored earlier, from its metadata.
@@ -297,17 +310,19 @@ func (h *Handler) fromObject(o storage.Object, name string) *Uploaded {
 	u.Format = imageproc.Format(strings.TrimPrefix(o.ContentType, "image/"))
 	u.Source = imageproc.ImageInfo{Format: imageproc.Format(o.Meta["source-format"]),
 		Width: atoi("source-width"), Height: atoi("source-height"), Size: atoi("source-size"), Frames: atoi("source-frames")}
+	return h.withVariants(u)
+}
+
+// links fills the URL and its Markdown form; the HTML, which needs the
+// stored size, comes with the variants (withVariants).
+func (h *Handler) links(key, name string) *Uploaded {
+	u := &Uploaded{Key: key, URL: h.publicURL(key), Name: name}
+	u.Markdown = markdownImage(altText(name), u.URL)
 	return u
 }
 
-// links fills the URL and its Markdown and HTML forms.
-func (h *Handler) links(key, name string) *Uploaded {
-	u := &Uploaded{Key: key, URL: h.publicURL(key), Name: name}
-	alt := altText(name)
-	u.Markdown = "![" + alt + "](" + u.URL + ")"
-	u.HTML = `<img src="` + html.EscapeString(u.URL) + `" alt="` + html.EscapeString(alt) + `">`
-	return u
-}
+// markdownImage is the Markdown image of link: ![alt](link).
+func markdownImage(alt, link string) string { return "![" + alt + "](" + link + ")" }
 
 // publicURL is the link to key: PUBLIC_URL + "/" + the key, each segment
 // escaped.
@@ -334,8 +349,10 @@ func altText(name string) string {
 }
 
 // writeUploads answers in the asked output form: JSON (one object, or
-// {"files": [...]}) or the bare URL / Markdown / HTML, one line per image.
-func writeUploads(w http.ResponseWriter, us []*Uploaded, output string) error {
+// {"files": [...]}) or the bare URL / Markdown / HTML, one line per image;
+// with size=N the URL and Markdown link the variant N px wide.
+func (h *Handler) writeUploads(w http.ResponseWriter, us []*Uploaded, o options) error {
+	output := o.output
 	if output == "json" {
 		if len(us) == 1 {
 			writeJSON(w, http.StatusOK, us[0])
@@ -348,9 +365,9 @@ func writeUploads(w http.ResponseWriter, us []*Uploaded, output string) error {
 	for _, u := range us {
 		switch output {
 		case "text":
-			b.WriteString(u.URL)
+			b.WriteString(h.sizedLink(u, o.size))
 		case "markdown":
-			b.WriteString(u.Markdown)
+			b.WriteString(markdownImage(altText(u.Name), h.sizedLink(u, o.size)))
 		case "html":
 			b.WriteString(u.HTML)
 		}

@@ -165,7 +165,7 @@ func TestUploadOutputForms(t *testing.T) {
 	}{
 		{"text", u.URL + "\n"},
 		{"markdown", "![my-logo](" + u.URL + ")\n"},
-		{"html", `<img src="` + u.URL + `" alt="my-logo">` + "\n"},
+		{"html", `<img src="` + u.URL + `" width="288" height="94" loading="lazy" decoding="async" alt="my-logo">` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.output, func(t *testing.T) {

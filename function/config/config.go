@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"picbed/handler"
 	"picbed/handler/admission"
 	"picbed/handler/keys"
+	"picbed/handler/variant"
 	"picbed/imageproc"
 )
 
@@ -53,6 +55,19 @@ var Variables = []string{
 	"PICBED_OSS_BUCKET", "PICBED_OSS_ENDPOINT", "PICBED_OSS_REGION",
 	"PICBED_MEMORY_MB",
 }
+
+func init() {
+	for _, w := range variant.Widths() {
+		Variables = append(Variables, ossStyleVar(w))
+	}
+}
+
+// ossStyleVar names the variable that sets the OSS style of width w's
+// variant links: PICBED_OSS_STYLE_640.
+func ossStyleVar(w int) string { return "PICBED_OSS_STYLE_" + strconv.Itoa(w) }
+
+// ossStyleName is what an OSS image style may be called.
+var ossStyleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // Load reads the configuration from getenv (os.Getenv in main, a map in
 // tests). Every bad variable is reported, by name, in one error.
@@ -156,6 +171,19 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DeleteSecret = str("PICBED_DELETE_SECRET", "")
 	if c.DeleteSecret != "" && len(c.DeleteSecret) < 16 {
 		bad("PICBED_DELETE_SECRET", "needs at least 16 characters")
+	}
+
+	for _, w := range variant.Widths() {
+		name := ossStyleVar(w)
+		if v := str(name, ""); v != "" {
+			if !ossStyleName.MatchString(v) {
+				bad(name, "%q is not an OSS style name (letters, digits, '-', '_' and '.', at most 64)", v)
+			}
+			if c.OSSStyles == nil {
+				c.OSSStyles = map[int]string{}
+			}
+			c.OSSStyles[w] = v
+		}
 	}
 
 	c.OSSBucket = str("PICBED_OSS_BUCKET", "")

@@ -78,6 +78,10 @@ func TestConfigValues(t *testing.T) {
 				return c.Storage == "oss" && c.OSSEndpoint == "https://oss-cn-hangzhou-internal.aliyuncs.com" &&
 					c.PublicURL == "https://b.oss-cn-hangzhou.aliyuncs.com"
 			}},
+		{"OSS styles per variant width", map[string]string{"PICBED_OSS_STYLE_400": "thumb", "PICBED_OSS_STYLE_1280": "blog_1280.v2"}, 0,
+			func(c Config) bool {
+				return len(c.OSSStyles) == 2 && c.OSSStyles[400] == "thumb" && c.OSSStyles[1280] == "blog_1280.v2"
+			}},
 		{"anonymous on FC when asked", map[string]string{"FC_RUNTIME_API": "x", "PICBED_ALLOW_ANONYMOUS": "true",
 			"PICBED_OSS_BUCKET": "b", "PICBED_OSS_REGION": "cn-beijing"}, 0,
 			func(c Config) bool { return c.AllowAnonymous && len(c.Tokens) == 0 }},
@@ -118,6 +122,7 @@ func TestConfigReportsEveryBadVariable(t *testing.T) {
 		"PICBED_MEMORY_MB":          "12",
 		"PICBED_WATERMARK_POSITION": "middle-ish",
 		"PICBED_WATERMARK_OPACITY":  "2",
+		"PICBED_OSS_STYLE_640":      "w640/../x",
 	}
 	e := map[string]string{"PICBED_WATERMARK_TEXT": "me"} // valid: lets the other watermark variables be read
 	for k, v := range bad {
@@ -164,7 +169,8 @@ func TestConfigVariablesListed(t *testing.T) {
 	for _, v := range Variables {
 		listed[v] = true
 	}
-	for _, v := range []string{"PICBED_MEMORY_MB", "PICBED_TOKENS", "PICBED_MAX_BYTES", "PICBED_KEY_TEMPLATE"} {
+	for _, v := range []string{"PICBED_MEMORY_MB", "PICBED_TOKENS", "PICBED_MAX_BYTES", "PICBED_KEY_TEMPLATE",
+		"PICBED_OSS_STYLE_400", "PICBED_OSS_STYLE_640", "PICBED_OSS_STYLE_960", "PICBED_OSS_STYLE_1280", "PICBED_OSS_STYLE_1920"} {
 		if !listed[v] {
 			t.Errorf("Variables lacks %s", v)
 		}

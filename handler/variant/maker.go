@@ -32,8 +32,9 @@ type call struct {
 	waiters int // requests waiting on this one (under Maker.mu; tests read it)
 }
 
-// Name is the cache name of the w-wide variant written as ext (".jpg").
-func Name(w int, ext string) string { return "w" + strconv.Itoa(w) + ext }
+// Name is the cache name of the w-wide variant written as ext ("jpg"):
+// "w640.jpg".
+func Name(w int, ext string) string { return "w" + strconv.Itoa(w) + "." + ext }
 
 // Get answers the w-wide variant of key, named name in the cache. The
 // first request for it makes it; requests that come while it is being made
@@ -68,6 +69,17 @@ func (m *Maker) Get(ctx context.Context, key, name string, w int) ([]byte, error
 	m.mu.Unlock()
 	close(c.done)
 	return c.data, c.err
+}
+
+// Waiting is how many requests wait on the making of key's variant name
+// now (0 when it is not being made): what a test's barrier waits for.
+func (m *Maker) Waiting(key, name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.inflight[key+"\x00"+name]; ok {
+		return c.waiters
+	}
+	return 0
 }
 
 // make checks the cache once more (a request that finished making it may

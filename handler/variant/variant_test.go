@@ -202,14 +202,7 @@ func TestMakerOnce(t *testing.T) {
 		}()
 	}
 	// Barrier: wait until one request is making and the other n-1 wait on it.
-	for {
-		m.mu.Lock()
-		c := m.inflight["img/a.jpg\x00w640.jpg"]
-		ready := c != nil && c.waiters == n-1
-		m.mu.Unlock()
-		if ready {
-			break
-		}
+	for m.Waiting("img/a.jpg", "w640.jpg") != n-1 {
 		runtime.Gosched()
 	}
 	close(release)
