@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	stdimage "image"
 	"image/color"
@@ -187,14 +188,14 @@ func variantFiles(t *testing.T, dir, key string) []string {
 // a variant (a MaxWidth the test gives).
 func countPipeline(s *testServer, widths map[int]bool, n *atomic.Int32, before func()) {
 	inner := s.h.pipeline
-	s.h.pipeline = func(b []byte, r imageproc.Recipe) (imageproc.Result, error) {
+	s.h.pipeline = func(ctx context.Context, b []byte, r imageproc.Recipe) (imageproc.Result, error) {
 		if widths[r.MaxWidth] {
 			n.Add(1)
 			if before != nil {
 				before()
 			}
 		}
-		return inner(b, r)
+		return inner(ctx, b, r)
 	}
 }
 
