@@ -6,7 +6,19 @@ GO ?= go
 # for system libraries, so tests, the local server and FC run the same code.
 TAGS ?= nodynamic
 
-.PHONY: run test e2e build package deploy process bench bench-peers fuzz abuse load clean
+.PHONY: help run test e2e build package setup deploy doctor process bench bench-peers fuzz abuse load clean
+
+# A bare `make` builds, as `make` does in the Go projects around us
+# (Kubernetes, Prometheus, Helm, MinIO, Gitea: `all`/`build` first); it
+# neither starts a server nor only prints help. `make help` lists the targets.
+.DEFAULT_GOAL := build
+
+## help: this list: every target with the `##` comment above it
+help:
+	@awk '/^## / { d = d (d == "" ? "" : "\n") substr($$0, 4); next } \
+		/^[a-zA-Z0-9_-]+:/ && d != "" { t = substr($$0, 1, index($$0, ":") - 1); sub("^" t ": ", "", d); \
+			n = split(d, l, "\n"); printf "  make %-12s %s\n", t, l[1]; for (i = 2; i <= n; i++) printf "  %-17s %s\n", "", l[i] } \
+		/^$$/ || /^[a-zA-Z0-9_-]+:/ { d = "" }' $(MAKEFILE_LIST)
 
 ## run: the local server on 127.0.0.1:9000, storing into ./data
 run:
@@ -98,5 +110,6 @@ LOAD_MEMORY_MB ?= 1024
 load:
 	$(GO) run -tags $(TAGS) ./tools/load -clients $(LOAD_CLIENTS) -duration $(LOAD_DURATION) -memory-mb $(LOAD_MEMORY_MB) -photos $(BENCH_PHOTOS)/std
 
+## clean: remove dist/ (the built binary and zip)
 clean:
 	rm -rf dist

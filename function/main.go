@@ -1,6 +1,7 @@
 // Command main is picbed's one binary. On Function Compute (FC_RUNTIME_API
 // set) it serves FC invocations; `main process <file>...` stores local files
-// with the upload recipe; anything else runs the local server.
+// with the upload recipe; `main doctor` checks the setup; `main help` says
+// so; anything else runs the local server.
 // This is the only package that knows FC exists: wiring, no business rules.
 package main
 
@@ -13,6 +14,20 @@ import (
 )
 
 func main() {
+	cmd, args := "serve", os.Args[1:]
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "-help", "--help":
+		usage(os.Stdout)
+		return
+	case "serve", "process":
+	default:
+		fmt.Fprintf(os.Stderr, "picbed: unknown command %q\n\n", cmd)
+		usage(os.Stderr)
+		os.Exit(2)
+	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
@@ -23,10 +38,10 @@ func main() {
 	switch {
 	case cfg.OnFC:
 		err = runFC(cfg)
-	case len(os.Args) > 1 && os.Args[1] == "process":
-		err = runProcess(cfg, os.Args[2:])
+	case cmd == "process":
+		err = runProcess(cfg, args)
 	default:
-		err = runLocal(cfg, os.Args[1:])
+		err = runLocal(cfg, args)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "picbed: %v\n", err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
 	"picbed/function/config"
@@ -54,11 +55,14 @@ type sFile struct {
 var varRef = regexp.MustCompile(`\$\{vars\.([a-z]+)\}`)
 var envRef = regexp.MustCompile(`\$\{env\('([A-Z0-9_]+)'(?:,\s*'([^']*)')?\)\}`)
 
-// resolve expands ${vars.x}, and ${env('X', 'default')} to its default (or
-// a stand-in when there is none), as Serverless Devs would with an empty
-// environment plus the required secrets.
+// resolve expands ${vars.x}, ${config('AccountID')}, the function name
+// reference and ${env('X', 'default')} to its default (or a stand-in when
+// there is none), as Serverless Devs would with an empty environment plus
+// the required secrets.
 func resolve(s string, vars map[string]string) string {
 	s = varRef.ReplaceAllStringFunc(s, func(m string) string { return vars[varRef.FindStringSubmatch(m)[1]] })
+	s = strings.ReplaceAll(s, "${config('AccountID')}", "1234567890123456")
+	s = strings.ReplaceAll(s, "${resources.picbed.props.functionName}", "picbed")
 	return envRef.ReplaceAllStringFunc(s, func(m string) string {
 		sm := envRef.FindStringSubmatch(m)
 		switch {
@@ -280,4 +284,136 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			}
 		}
 	})
+}
+
+// resolveTree resolves every string in a YAML tree, as Serverless Devs does
+// before handing a component its props.
+func resolveTree(v any, vars map[string]string) any {
+	switch v := v.(type) {
+	case string:
+		return resolve(v, vars)
+	case map[string]any:
+		out := map[string]any{}
+		for k, x := range v {
+			out[k] = resolveTree(x, vars)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = resolveTree(x, vars)
+		}
+		return out
+	}
+	return v
+}
+
+// deployFile is a Serverless Devs file read as a generic tree, resolved.
+func deployFile(t *testing.T, name string) (resources map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Vars      map[string]string `yaml:"vars"`
+		Resources map[string]any    `yaml:"resources"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	vars := map[string]string{}
+	for k, v := range doc.Vars {
+		vars[k] = resolve(v, nil)
+	}
+	// Round-trip through JSON so numbers and maps have the types the
+	// schema validator expects.
+	j, err := json.Marshal(resolveTree(doc.Resources, vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(j, &resources); err != nil {
+		t.Fatal(err)
+	}
+	return resources
+}
+
+// TestSYamlValidAgainstComponentSchemas checks every resource's props
+// against the JSON Schema its component publishes (deploy/schema), as
+// `s deploy` would, without Serverless Devs or a network.
+func TestSYamlValidAgainstComponentSchemas(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	schemas := map[string]*jsonschema.Schema{}
+	for _, comp := range []string{"fc3", "fc3-domain"} {
+		f, err := os.Open("../deploy/schema/" + comp + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AddResource(comp+".json", doc); err != nil {
+			t.Fatal(err)
+		}
+		if schemas[comp], err = c.Compile(comp + ".json"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, file := range []string{"../s.yaml", "../deploy/s.http.yaml"} {
+		for name, r := range deployFile(t, file) {
+			t.Run(strings.TrimPrefix(file, "../")+"/"+name, func(t *testing.T) {
+				res := r.(map[string]any)
+				s := schemas[res["component"].(string)]
+				if s == nil {
+					t.Fatalf("component %v has no schema in deploy/schema", res["component"])
+				}
+				if err := s.Validate(res["props"]); err != nil {
+					t.Errorf("props do not match the %v schema:\n%v", res["component"], err)
+				}
+			})
+		}
+	}
+	// The validator must be able to fail: a protocol fc3-domain does not know.
+	bad := deployFile(t, "../s.yaml")["domain"].(map[string]any)["props"].(map[string]any)
+	bad["protocol"] = "HTTPX"
+	if schemas["fc3-domain"].Validate(bad) == nil {
+		t.Errorf("the fc3-domain schema accepted protocol HTTPX")
+	}
+}
+
+// TestCustomDomainIsHTTPS: the page sends an upload token, so the domain is
+// HTTPS with a certificate from the environment; plain HTTP only through
+// the opt-in file, which binds the same routes.
+func TestCustomDomainIsHTTPS(t *testing.T) {
+	props := func(file string) map[string]any {
+		d, ok := deployFile(t, file)["domain"].(map[string]any)
+		if !ok || d["component"] != "fc3-domain" {
+			t.Fatalf("%s has no fc3-domain resource named domain", file)
+		}
+		return d["props"].(map[string]any)
+	}
+	https, plain := props("../s.yaml"), props("../deploy/s.http.yaml")
+	if https["protocol"] != "HTTP,HTTPS" && https["protocol"] != "HTTPS" {
+		t.Errorf("s.yaml domain protocol %v: HTTPS is the default", https["protocol"])
+	}
+	b, _ := os.ReadFile("../s.yaml")
+	for _, v := range []string{"PICBED_CERT", "PICBED_CERT_KEY", "PICBED_DOMAIN"} {
+		if !strings.Contains(string(b), "${env('"+v+"'") {
+			t.Errorf("s.yaml does not read %s from the environment", v)
+		}
+	}
+	cert, _ := https["certConfig"].(map[string]any)
+	if cert == nil || cert["certificate"] == nil || cert["privateKey"] == nil {
+		t.Errorf("s.yaml domain has no certConfig with certificate and privateKey: %v", https["certConfig"])
+	}
+	if plain["protocol"] != "HTTP" || plain["certConfig"] != nil {
+		t.Errorf("deploy/s.http.yaml: protocol %v, certConfig %v; want plain HTTP without a certificate", plain["protocol"], plain["certConfig"])
+	}
+	hr, _ := json.Marshal(https["routeConfig"])
+	pr, _ := json.Marshal(plain["routeConfig"])
+	if string(hr) != string(pr) {
+		t.Errorf("routes differ:\ns.yaml              %s\ndeploy/s.http.yaml  %s", hr, pr)
+	}
 }

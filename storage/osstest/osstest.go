@@ -1,7 +1,10 @@
 // Package osstest is a fake Alibaba Cloud OSS for tests: an httptest server
 // that speaks enough of the OSS REST API for picbed's store (PutObject,
 // GetObject, HeadObject, GetObjectMeta, DeleteObject, ListObjects V1 and V2)
-// and checks requests the way OSS does, so that a test fails where real OSS
+// and for its deploy setup and doctor (PutBucket, GetBucketInfo, Get/Put
+// BucketAcl, BucketPolicy and BucketPublicAccessBlock, with anonymous reads
+// decided by Block Public Access, the ACL and the policy as OSS decides
+// them), and checks requests the way OSS does, so that a test fails where real OSS
 // would: the V1 signature (HMAC-SHA1 over verb, Content-MD5, Content-Type,
 // Date, the x-oss-* headers and the canonical resource with its
 // sub-resources), the STS security token, the request date, and Content-MD5
@@ -82,6 +85,8 @@ type Server struct {
 	mu       sync.Mutex
 	bareHead bool
 	buckets  map[string]map[string]*Object
+	state    map[string]*bucketState
+	newBlock bool
 	creds    map[string]Credential
 	faults   []*Fault
 	requests []Request
@@ -91,9 +96,11 @@ type Server struct {
 // New starts a server holding the named empty buckets, accepting cred.
 // Close it when done (t.Cleanup(s.Close)).
 func New(cred Credential, buckets ...string) *Server {
-	s := &Server{buckets: map[string]map[string]*Object{}, creds: map[string]Credential{}, Clock: time.Now}
+	s := &Server{buckets: map[string]map[string]*Object{}, state: map[string]*bucketState{}, newBlock: true,
+		creds: map[string]Credential{}, Clock: time.Now}
 	for _, b := range buckets {
 		s.buckets[b] = map[string]*Object{}
+		s.state[b] = &bucketState{acl: "private"}
 	}
 	s.creds[cred.ID] = cred
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -219,7 +226,9 @@ func (s *Server) handle(w http.ResponseWriter, c *call) int {
 	if c.bucket == "" {
 		return s.fail(w, c, http.StatusNotImplemented, "NotImplemented", "osstest serves path-style bucket requests only")
 	}
-	if status := s.authorize(w, c); status != 0 {
+	if r.Header.Get("Authorization") == "" && s.anonymousAllowed(c) {
+		// served like any read: public through the ACL or the bucket policy
+	} else if status := s.authorize(w, c); status != 0 {
 		return status
 	}
 	if f := s.fault(c); f != nil {
@@ -237,6 +246,9 @@ func (s *Server) handle(w http.ResponseWriter, c *call) int {
 			}
 			return s.fail(w, c, f.Status, code, "injected fault")
 		}
+	}
+	if c.key == "" && strings.Contains(c.op, "Bucket") && !strings.HasPrefix(c.op, "Bucket") {
+		return s.bucketOp(w, c)
 	}
 	s.mu.Lock()
 	objs, ok := s.buckets[c.bucket]
@@ -269,6 +281,21 @@ func operation(r *http.Request, key string) string {
 		return "ListObjectsV2"
 	case key == "" && r.Method == http.MethodGet && len(subResources(q)) == 0:
 		return "ListObjects"
+	case key == "" && r.Method == http.MethodPut && len(subResources(q)) == 0:
+		return "PutBucket"
+	case key == "" && r.Method == http.MethodGet && q.Has("bucketInfo"):
+		return "GetBucketInfo"
+	case key == "" && len(subResources(q)) == 1 && (r.Method == http.MethodGet || r.Method == http.MethodPut):
+		verb := map[string]string{http.MethodGet: "Get", http.MethodPut: "Put"}[r.Method]
+		switch sub := subResources(q)[0]; sub {
+		case "acl":
+			return verb + "BucketAcl"
+		case "policy":
+			return verb + "BucketPolicy"
+		case "publicAccessBlock":
+			return verb + "BucketPublicAccessBlock"
+		}
+		return "Bucket" + r.Method
 	case key == "":
 		return "Bucket" + r.Method
 	case len(subResources(q)) == 1 && q.Has("objectMeta") && r.Method == http.MethodHead:
@@ -374,6 +401,7 @@ var subResourceNames = map[string]bool{
 	"versions": true, "versioning": true, "versionId": true, "continuation-token": true, "worm": true,
 	"inventory": true, "inventoryId": true, "x-oss-traffic-limit": true, "x-oss-request-payer": true,
 	"sequential": true, "requestPayment": true, "transferAcceleration": true, "metaQuery": true,
+	"publicAccessBlock": true,
 }
 
 func subResources(q url.Values) []string {

@@ -1,0 +1,81 @@
+package deploy
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// FCInfo is what `s picbed info -o json` says about the deployed function
+// that the checks need.
+type FCInfo struct {
+	URL           string   // the HTTP trigger's public URL (https://...fcapp.run)
+	InboxPrefixes []string // the key prefix of each OSS trigger
+}
+
+// ParseFCInfo reads the JSON `s picbed info -o json` prints (the fc3
+// component's info: url.system_url, triggers[] with triggerType and
+// triggerConfig, the latter an object or a JSON string as the FC API has it).
+func ParseFCInfo(b []byte) (FCInfo, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return FCInfo{}, err
+	}
+	type trigger struct {
+		TriggerType   string          `json:"triggerType"`
+		TriggerConfig json.RawMessage `json:"triggerConfig"`
+	}
+	type function struct {
+		URL struct {
+			SystemURL string `json:"system_url"`
+		} `json:"url"`
+		Triggers []trigger `json:"triggers"`
+	}
+	// s wraps each resource's info under its name; accept the bare form too.
+	var fn function
+	if raw, ok := doc["picbed"]; ok {
+		json.Unmarshal(raw, &fn)
+	} else {
+		json.Unmarshal(b, &fn)
+	}
+	info := FCInfo{URL: fn.URL.SystemURL}
+	for _, t := range fn.Triggers {
+		if t.TriggerType != "oss" {
+			continue
+		}
+		cfg := t.TriggerConfig
+		var s string
+		if json.Unmarshal(cfg, &s) == nil {
+			cfg = json.RawMessage(s)
+		}
+		var c struct {
+			Filter struct {
+				Key struct {
+					Prefix string `json:"prefix"`
+				} `json:"key"`
+			} `json:"filter"`
+		}
+		if err := json.Unmarshal(cfg, &c); err != nil {
+			return info, errors.New("an OSS trigger's triggerConfig is not JSON")
+		}
+		info.InboxPrefixes = append(info.InboxPrefixes, c.Filter.Key.Prefix)
+	}
+	if info.URL == "" && len(info.InboxPrefixes) == 0 {
+		return info, errors.New("no url.system_url and no OSS trigger: is this the output of `s picbed info -o json`?")
+	}
+	info.URL = strings.TrimRight(info.URL, "/")
+	return info, nil
+}
+
+// CheckTrigger reports whether the deployed OSS trigger fires for
+// inboxPrefix, PICBED_INBOX_PREFIX.
+func CheckTrigger(info FCInfo, inboxPrefix string, r *Report) {
+	switch {
+	case len(info.InboxPrefixes) == 0:
+		r.Fail("oss trigger", "the deployed function has no OSS trigger: uploads to "+inboxPrefix+" are never processed", "make deploy (s.yaml declares it; the deploying identity needs ram:PassRole on AliyunOSSEventNotificationRole)")
+	case len(info.InboxPrefixes) > 1 || info.InboxPrefixes[0] != inboxPrefix:
+		r.Fail("oss trigger", "trigger prefix "+strings.Join(info.InboxPrefixes, ", ")+" but PICBED_INBOX_PREFIX is "+inboxPrefix, "keep s.yaml's vars.inbox equal to PICBED_INBOX_PREFIX and make deploy again")
+	default:
+		r.OK("oss trigger", "fires for "+inboxPrefix)
+	}
+}
