@@ -45,10 +45,29 @@ build:
 package: build
 	$(GO) run ./scripts/zipdir -C dist/code -o dist/picbed.zip main
 
-## deploy: build, then `s deploy` (Serverless Devs: npm install -g @serverless-devs/s)
-deploy: build
+## setup: what deploy runs first: check the exports, then create or fix the
+## bucket (private, img/ public-read by policy) and the two RAM roles
+setup:
+	$(GO) run -tags $(TAGS) ./deploy/setup
+
+## deploy: build, setup, s deploy (the domain too when PICBED_DOMAIN is set),
+## then a smoke test: a 1x1 PNG through the function, its link opened
+deploy: build setup
 	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s, then s config add (see README, Deploy to Function Compute)"; exit 1; }
-	s deploy -y
+	s picbed deploy -y
+	@if [ -n "$$PICBED_DOMAIN" ] && [ "$$PICBED_DOMAIN_HTTP" = 1 ]; then s deploy -y -t deploy/s.http.yaml; \
+	elif [ -n "$$PICBED_DOMAIN" ]; then s domain deploy -y; fi
+	s picbed info -o json > dist/s-info.json
+	$(GO) run -tags $(TAGS) ./deploy/setup smoke dist/s-info.json
+
+## doctor: check the configuration and the local setup; with the deploy's
+## exports (PICBED_OSS_BUCKET set) the bucket, links, trigger and an upload
+doctor:
+	@if [ -n "$$PICBED_OSS_BUCKET" ] && [ -z "$$PICBED_STORAGE" ]; then \
+		export PICBED_STORAGE=oss PICBED_OSS_REGION=$${PICBED_OSS_REGION:-$${PICBED_REGION:-cn-hangzhou}}; \
+		[ -f dist/s-info.json ] || { command -v s >/dev/null && mkdir -p dist && s picbed info -o json > dist/s-info.json 2>/dev/null || rm -f dist/s-info.json; }; \
+		$(GO) run -tags $(TAGS) ./function doctor $$( [ -f dist/s-info.json ] && echo -fc-info dist/s-info.json ); \
+	else $(GO) run -tags $(TAGS) ./function doctor; fi
 
 ## process: store local files with the upload recipe, printing links (make process FILES='a.jpg b.png')
 process:

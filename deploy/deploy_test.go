@@ -191,3 +191,16 @@ func TestMainlandDefaultDomain(t *testing.T) {
 		}
 	}
 }
+
+func TestSDecryptReadsWhatSWrote(t *testing.T) {
+	for enc, want := range map[string]string{
+		"U2FsdGVkX1+wLrfDFInZMn5kytl0w22+xjTmABXgTrY=": "LTAIdummy",
+		"U2FsdGVkX19KzxvALyTKBMIod54QGhC9lAoS6PCXCS8=": "dummysecret",
+		"U2FsdGVkX1/i4DB+W6apaljOVvG/RhEavIYYXd9KFEg=": "1234567890",
+		"LTAIplain": "LTAIplain", // not encrypted: kept, as s does
+	} {
+		if got := sDecrypt(enc); got != want {
+			t.Errorf("sDecrypt(%q) = %q, want %q", enc, got, want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"picbed/deploy"
 	"picbed/function/config"
 	"picbed/handler"
 	"picbed/storage"
@@ -33,6 +34,10 @@ func runFC(cfg config.Config) error {
 	store, err := newOSSStore(cfg)
 	if err != nil {
 		return err
+	}
+	if deploy.MainlandDefaultDomain(cfg.PublicURL) {
+		slog.Warn("PICBED_PUBLIC_URL is a default bucket domain in the Chinese mainland: OSS answers reads through it with PublicEndpointForbidden (HTTP 400) for accounts created since 2025-03-20, so links will not open",
+			"public_url", cfg.PublicURL, "fix", deploy.MainlandFix)
 	}
 	d := &door{h: handler.New(cfg.Config, store)}
 	fc.Start(d.dispatch)

@@ -38,6 +38,7 @@ func runLocal(cfg config.Config, args []string) error {
 			return err
 		}
 		cfg.Tokens, generated = []string{tok}, tok
+		cfg.TokenHint = "; the local server's token is in " + filepath.Join(cfg.DataDir, ".picbed-token") + " (printed at start)"
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -22,6 +22,8 @@ func main() {
 	case "help", "-h", "-help", "--help":
 		usage(os.Stdout)
 		return
+	case "doctor":
+		os.Exit(runDoctor(os.Environ(), args, os.Stdout))
 	case "serve", "process":
 	default:
 		fmt.Fprintf(os.Stderr, "picbed: unknown command %q\n\n", cmd)
@@ -29,7 +31,7 @@ func main() {
 		os.Exit(2)
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.LoadEnviron(os.Environ())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "picbed: invalid configuration:\n%v\n", err)
 		os.Exit(2)

@@ -68,8 +68,8 @@ func resolve(s string, vars map[string]string) string {
 		switch {
 		case strings.Contains(m, ","):
 			return sm[2]
-		case sm[1] == "PICBED_TOKENS":
-			return "a-deploy-token-of-enough-length"
+		case sm[1] == "PICBED_TOKENS": // what README step 1 exports: a digest
+			return "sha256:" + strings.Repeat("5e", 32)
 		case sm[1] == "PICBED_OSS_BUCKET":
 			return "my-blog-images"
 		}
@@ -415,5 +415,23 @@ func TestCustomDomainIsHTTPS(t *testing.T) {
 	pr, _ := json.Marshal(plain["routeConfig"])
 	if string(hr) != string(pr) {
 		t.Errorf("routes differ:\ns.yaml              %s\ndeploy/s.http.yaml  %s", hr, pr)
+	}
+}
+
+// TestDeployFilesReadKnownVariables: every PICBED_* a deploy file reads
+// from the shell is one the binary's unknown-variable check knows, so the
+// exports of README step 1 never stop `make run` or `main doctor`.
+func TestDeployFilesReadKnownVariables(t *testing.T) {
+	known := append(append([]string(nil), config.Variables...), config.DeployVariables...)
+	for _, f := range []string{"../s.yaml", "../deploy/s.http.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range envRef.FindAllStringSubmatch(string(b), -1) {
+			if strings.HasPrefix(m[1], "PICBED_") && !slices.Contains(known, m[1]) {
+				t.Errorf("%s reads %s, which is in neither config.Variables nor config.DeployVariables", f, m[1])
+			}
+		}
 	}
 }

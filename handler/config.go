@@ -14,8 +14,11 @@ type Config struct {
 	// nothing else serves the files).
 	LocalFiles bool
 
-	Tokens         []string // upload tokens
+	Tokens         []string // upload tokens, each in clear or as "sha256:<hex>" of the token
 	AllowAnonymous bool     // no token needed when Tokens is empty
+	// TokenHint ends 401 messages: where the right token is, e.g. "; the
+	// local server's token is in data/.picbed-token".
+	TokenHint string
 
 	KeyTemplate *keys.Template
 
@@ -33,7 +36,7 @@ type Config struct {
 	InboxAfter  string // keep | delete
 
 	WebhookSecret string
-	DeleteSecret  string // signs delete links (default: derived from the tokens)
+	DeleteSecret  string // signs delete links (default: derived from the tokens given in clear)
 
 	OSSBucket string // the bucket picbed writes to; events from others are skipped
 	// OSSStyles names an OSS image style to use for a variant width instead

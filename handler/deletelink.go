@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"picbed/handler/webhooksig"
 	"sort"
 	"strings"
 
@@ -26,13 +27,20 @@ import (
 const deleteLinkPrefix = "/api/1/delete/"
 
 // deleteLinkKey is the MAC key of delete links: PICBED_DELETE_SECRET when
-// set, else derived from the upload tokens (so rotating every token also
-// voids old delete links). Nil when neither exists (anonymous mode without
-// a secret): delete links are then off. New derives it once.
+// set, else derived from the upload tokens given in clear (so rotating
+// every token also voids old delete links). A sha256: digest of a token
+// is no key: it sits in configuration dumps and logs, and anyone holding
+// it could sign links. Nil when there is no key (anonymous mode, or only
+// digests, without a secret): delete links are then off. New derives it once.
 func deleteLinkKey(cfg Config) []byte {
 	secret := cfg.DeleteSecret
 	if secret == "" {
-		ts := append([]string(nil), cfg.Tokens...)
+		var ts []string
+		for _, t := range cfg.Tokens {
+			if !strings.HasPrefix(t, webhooksig.DigestPrefix) {
+				ts = append(ts, t)
+			}
+		}
 		if len(ts) == 0 {
 			return nil
 		}

@@ -70,7 +70,8 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 	h.admit = admission.New(admission.Budget(cfg.MemoryMB))
 	h.deleteKey = deleteLinkKey(cfg)
 	for _, t := range cfg.Tokens {
-		h.tokens = append(h.tokens, sha256.Sum256([]byte(t)))
+		d, _, _ := webhooksig.SecretDigest(t) // a token, or "sha256:<hex>" of one (validated by function/config)
+		h.tokens = append(h.tokens, d)
 	}
 	for _, o := range opts {
 		o(h)
@@ -324,9 +325,9 @@ func (h *Handler) checkToken(candidates ...string) error {
 	case ok == 1:
 		return nil
 	case !given:
-		return errorf(http.StatusUnauthorized, "unauthorized", "send your upload token as 'Authorization: Bearer <token>' or 'X-Upload-Token: <token>'")
+		return errorf(http.StatusUnauthorized, "unauthorized", "send your upload token as 'Authorization: Bearer <token>' or 'X-Upload-Token: <token>'%s", h.cfg.TokenHint)
 	}
-	return errorf(http.StatusUnauthorized, "unauthorized", "the upload token is wrong; check PICBED_TOKENS on the server")
+	return errorf(http.StatusUnauthorized, "unauthorized", "the upload token is wrong; check PICBED_TOKENS on the server%s", h.cfg.TokenHint)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) error {

@@ -100,6 +100,8 @@ func storageFailure(se *storeError) *Error {
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.Is(err, storage.ErrNoCredentials):
+		return &Error{Status: http.StatusInternalServerError, Code: "not_configured", Message: storage.ErrNoCredentials.Error(), Err: se}
 	case errors.As(err, &st) && st.HTTPStatus() == http.StatusServiceUnavailable:
 		return &Error{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", RetryAfter: 5, Message: st.PublicMessage(), Err: se}
 	case errors.As(err, &st):

@@ -29,6 +29,11 @@ type Credentials struct {
 	SecurityToken   string
 }
 
+// ErrNoCredentials is a store call without credentials: a configuration
+// mistake (no role on the function, no ALIBABA_CLOUD_* outside FC), not a
+// failure of OSS.
+var ErrNoCredentials = errors.New("no OSS credentials: on Function Compute give the function its RAM role (s.yaml role, created by make deploy); elsewhere set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+
 // CredentialsFunc returns the credentials for the request ctx belongs to.
 type CredentialsFunc func(ctx context.Context) (Credentials, error)
 
@@ -115,7 +120,7 @@ func (s *OSS) bucket(ctx context.Context) (*oss.Bucket, error) {
 		err = errors.New("empty access key id or secret")
 	}
 	if err != nil {
-		return nil, &Error{Status: http.StatusBadGateway, Message: "no OSS credentials: on Function Compute give the function a role (s.yaml role); elsewhere set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET", Err: err}
+		return nil, fmt.Errorf("%w: %v", ErrNoCredentials, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -102,7 +102,7 @@ func setup(ctx context.Context, getenv func(string) string, out io.Writer) error
 	if err := e.preflight(); err != nil {
 		return fmt.Errorf("fix these exports first:\n%w", err)
 	}
-	cred, err := credentials(getenv)
+	cred, err := deploy.LoadCredentials(getenv)
 	if err != nil {
 		return err
 	}

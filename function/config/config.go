@@ -10,10 +10,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +23,7 @@ import (
 	"picbed/handler/admission"
 	"picbed/handler/keys"
 	"picbed/handler/variant"
+	"picbed/handler/webhooksig"
 	"picbed/imageproc"
 )
 
@@ -43,7 +46,8 @@ type Config struct {
 const DefaultListen = "127.0.0.1:9000"
 
 // Variables lists every environment variable Load reads, so that
-// deployment files can be checked against it.
+// deployment files can be checked against it and LoadEnviron can name a
+// PICBED_* variable nobody reads (a typo): add every new variable here.
 var Variables = []string{
 	"PICBED_LISTEN", "PICBED_STORAGE", "PICBED_DATA_DIR", "PICBED_PUBLIC_URL",
 	"PICBED_TOKENS", "PICBED_ALLOW_ANONYMOUS", "PICBED_KEY_TEMPLATE",
@@ -68,6 +72,73 @@ func ossStyleVar(w int) string { return "PICBED_OSS_STYLE_" + strconv.Itoa(w) }
 
 // ossStyleName is what an OSS image style may be called.
 var ossStyleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// LoadEnviron is Load over environ (os.Environ() in main), refusing, by
+// name and with the closest known name, every PICBED_* variable that is
+// not in Variables: a typo such as PICBED_QUALTY would otherwise be
+// ignored without a word.
+func LoadEnviron(environ []string) (Config, error) {
+	vars := map[string]string{}
+	var unknown []error
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+		if strings.HasPrefix(k, "PICBED_") && !known(k) {
+			unknown = append(unknown, fmt.Errorf("%s: picbed has no such variable; did you mean %s? (main help, README \"Configuration\")", k, closest(k)))
+		}
+	}
+	c, err := Load(func(k string) string { return vars[k] })
+	return c, errors.Join(append(unknown, err)...)
+}
+
+// DeployVariables are the PICBED_* variables of the deploy (README step
+// 1): s.yaml and deploy/setup read them, the binary does not, but they
+// live in the same shell, so they are known names, not typos.
+var DeployVariables = []string{
+	"PICBED_REGION", "PICBED_DOMAIN", "PICBED_DOMAIN_HTTP", "PICBED_CERT", "PICBED_CERT_KEY", "PICBED_CERT_NAME",
+	"PICBED_TOKEN", "PICBED_S_ACCESS", "PICBED_SETUP_OSS_ENDPOINT", "PICBED_SETUP_RAM_ENDPOINT",
+}
+
+func known(name string) bool {
+	for _, v := range slices.Concat(Variables, DeployVariables) {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
+// closest is the known variable with the smallest edit distance to name.
+func closest(name string) string {
+	best, bestD := "", 1<<30
+	for _, v := range slices.Concat(Variables, DeployVariables) {
+		if d := editDistance(name, v); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
 
 // Load reads the configuration from getenv (os.Getenv in main, a map in
 // tests). Every bad variable is reported, by name, in one error.
@@ -109,6 +180,14 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c := Config{Config: handler.DefaultConfig(""), OnFC: getenv("FC_RUNTIME_API") != ""}
 	c.Listen = str("PICBED_LISTEN", DefaultListen)
+	listenOK := true
+	if host, port, err := net.SplitHostPort(c.Listen); err != nil || strings.ContainsAny(host, "/ ") {
+		bad("PICBED_LISTEN", "%q is not host:port, e.g. 127.0.0.1:9000 (or :9000 for every interface)", c.Listen)
+		listenOK = false
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("PICBED_LISTEN", "%q: the port must be a number from 0 to 65535", c.Listen)
+		listenOK = false
+	}
 	defStorage := "local"
 	if c.OnFC {
 		defStorage = "oss"
@@ -124,7 +203,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DataDir = str("PICBED_DATA_DIR", "./data")
 	for _, t := range strings.Split(getenv("PICBED_TOKENS"), ",") {
 		if t = strings.TrimSpace(t); t != "" {
-			if len(t) < 16 {
+			if _, digest, err := webhooksig.SecretDigest(t); err != nil {
+				bad("PICBED_TOKENS", "%v", err)
+			} else if !digest && len(t) < 16 {
 				bad("PICBED_TOKENS", "every token needs at least 16 characters (one has %d)", len(t))
 			}
 			c.Tokens = append(c.Tokens, t)
@@ -165,11 +246,15 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("PICBED_INBOX_AFTER", "%q is not keep or delete", c.InboxAfter)
 	}
 	c.WebhookSecret = str("PICBED_WEBHOOK_SECRET", "")
-	if c.WebhookSecret != "" && len(c.WebhookSecret) < 16 {
+	if _, digest, err := webhooksig.SecretDigest(c.WebhookSecret); err != nil {
+		bad("PICBED_WEBHOOK_SECRET", "%v", err)
+	} else if c.WebhookSecret != "" && !digest && len(c.WebhookSecret) < 16 {
 		bad("PICBED_WEBHOOK_SECRET", "needs at least 16 characters")
 	}
 	c.DeleteSecret = str("PICBED_DELETE_SECRET", "")
-	if c.DeleteSecret != "" && len(c.DeleteSecret) < 16 {
+	if strings.HasPrefix(c.DeleteSecret, webhooksig.DigestPrefix) {
+		bad("PICBED_DELETE_SECRET", "cannot be a sha256: digest: it is the HMAC key that signs delete links, so picbed needs the secret itself")
+	} else if c.DeleteSecret != "" && len(c.DeleteSecret) < 16 {
 		bad("PICBED_DELETE_SECRET", "needs at least 16 characters")
 	}
 
@@ -206,17 +291,25 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.OSSEndpoint != "" && !strings.Contains(c.OSSEndpoint, "://") {
 			c.OSSEndpoint = "https://" + c.OSSEndpoint
 		}
+		// On FC the credentials come with every invocation; elsewhere
+		// nothing can be stored without them, so say so now rather than
+		// on the first upload.
+		if !c.OnFC && (getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" || getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "") {
+			bad("ALIBABA_CLOUD_ACCESS_KEY_ID", "PICBED_STORAGE=oss outside Function Compute needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (best a short-lived STS token from `aliyun sts AssumeRole`, with ALIBABA_CLOUD_SECURITY_TOKEN)")
+		}
 	}
 
 	def := ""
 	switch {
-	case c.Storage == "local":
+	case c.Storage == "local" && listenOK:
 		def = "http://" + c.Listen + "/f"
 	case c.OSSBucket != "" && c.OSSRegion != "":
 		def = "https://" + c.OSSBucket + ".oss-" + c.OSSRegion + ".aliyuncs.com"
 	}
 	c.PublicURL = strings.TrimRight(str("PICBED_PUBLIC_URL", def), "/")
-	if u, err := url.Parse(c.PublicURL); c.PublicURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// An empty default follows from a variable already reported (bucket,
+	// region, listen address): no knock-on error for the public URL.
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		bad("PICBED_PUBLIC_URL", "%q is not an http(s) URL", c.PublicURL)
 	}
 	return c, errors.Join(errs...)

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -52,6 +53,15 @@ func Verify(scheme Scheme, hd http.Header, body []byte, secret string, now time.
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf(format, args...)
 	}
+	want, digest, err := SecretDigest(secret)
+	if err != nil {
+		return err
+	}
+	if digest && scheme != Bearer && scheme != None {
+		// An HMAC is computed with the secret itself: its digest cannot
+		// check one.
+		return bad("this server keeps only a sha256: digest of PICBED_WEBHOOK_SECRET, which can check 'Authorization: Bearer <secret>' but not an HMAC signature; send the bearer header, or give the server the secret in clear")
+	}
 	mac := func(parts ...[]byte) []byte {
 		m := hmac.New(sha256.New, []byte(secret))
 		for _, p := range parts {
@@ -90,7 +100,7 @@ func Verify(scheme Scheme, hd http.Header, body []byte, secret string, now time.
 			return bad("X-WP-Webhook-Signature does not match: the WP Webhooks secret key must equal PICBED_WEBHOOK_SECRET")
 		}
 	case Bearer:
-		got, want := sha256.Sum256([]byte(BearerToken(hd))), sha256.Sum256([]byte(secret))
+		got := sha256.Sum256([]byte(BearerToken(hd)))
 		if !hmac.Equal(got[:], want[:]) {
 			return bad("the bearer token is not PICBED_WEBHOOK_SECRET")
 		}
@@ -133,4 +143,26 @@ func BearerToken(hd http.Header) string {
 		return strings.TrimSpace(a[7:])
 	}
 	return ""
+}
+
+// DigestPrefix marks a secret given as the SHA-256 of the real value
+// ("sha256:" and 64 hex digits), so that configuration dumps (s preview,
+// ~/.s/logs, the FC console) never hold a usable token.
+const DigestPrefix = "sha256:"
+
+// SecretDigest is the SHA-256 that presented values are compared against:
+// the decoded digest for a "sha256:<hex>" secret, else the hash of the
+// secret itself. fromDigest says which; a malformed digest is an error
+// that says how to make one.
+func SecretDigest(secret string) (d [32]byte, fromDigest bool, err error) {
+	h, ok := strings.CutPrefix(secret, DigestPrefix)
+	if !ok {
+		return sha256.Sum256([]byte(secret)), false, nil
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) != 32 {
+		return d, true, errors.New("a sha256: value needs 64 hex digits, the SHA-256 of the secret: printf %s \"$SECRET\" | sha256sum")
+	}
+	copy(d[:], b)
+	return d, true, nil
 }

@@ -1,4 +1,4 @@
-package main
+package deploy
 
 import (
 	"bytes"
@@ -11,16 +11,14 @@ import (
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
-
-	"picbed/deploy"
 )
 
-// credentials are the ALIBABA_CLOUD_* variables, else the key pair
+// LoadCredentials are the ALIBABA_CLOUD_* variables, else the key pair
 // `s config add` stored in ~/.s/access.yaml under the alias
 // PICBED_S_ACCESS (default "default"), so that after `s config add` no
 // key is typed twice.
-func credentials(getenv func(string) string) (deploy.Credentials, error) {
-	c := deploy.Credentials{ID: getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), Secret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), Token: getenv("ALIBABA_CLOUD_SECURITY_TOKEN")}
+func LoadCredentials(getenv func(string) string) (Credentials, error) {
+	c := Credentials{ID: getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), Secret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), Token: getenv("ALIBABA_CLOUD_SECURITY_TOKEN")}
 	if c.ID != "" && c.Secret != "" {
 		return c, nil
 	}
@@ -42,7 +40,7 @@ func credentials(getenv func(string) string) (deploy.Credentials, error) {
 	if !ok {
 		return c, fmt.Errorf("%s has no alias %q: run `s config add -a %s`, or set PICBED_S_ACCESS to one of its aliases", path, alias, alias)
 	}
-	c = deploy.Credentials{ID: sDecrypt(a["AccessKeyID"]), Secret: sDecrypt(a["AccessKeySecret"]), Token: sDecrypt(a["SecurityToken"])}
+	c = Credentials{ID: sDecrypt(a["AccessKeyID"]), Secret: sDecrypt(a["AccessKeySecret"]), Token: sDecrypt(a["SecurityToken"])}
 	if c.ID == "" || c.Secret == "" {
 		return c, fmt.Errorf("%s alias %q has no AccessKeyID/AccessKeySecret: run `s config add -a %s` again", path, alias, alias)
 	}
@@ -82,4 +80,3 @@ func sDecrypt(v string) string {
 	}
 	return string(out[:len(out)-pad])
 }
-
