@@ -71,7 +71,14 @@ func credentials(ctx context.Context) (storage.Credentials, error) {
 
 // door adapts FC invocations to the handler: no business rules here.
 type door struct {
-	h *handler.Handler
+	h app
+}
+
+// app is what the door hands events to (a *handler.Handler; tests give it
+// one that blocks until its context ends).
+type app interface {
+	http.Handler
+	ProcessObject(ctx context.Context, in handler.InboxObject) (handler.Outcome, error)
 }
 
 // probe is just enough of an event to tell the kinds apart.

@@ -30,6 +30,9 @@ func addSeeds(f *testing.F, add func(b []byte)) {
 	}
 }
 
+// fuzzMaxBytes bounds FuzzProcess's inputs: the largest seed is 170 KB.
+const fuzzMaxBytes = 256 << 10
+
 // FuzzSniff: ReadHeader never panics, and what it accepts has a sane size.
 func FuzzSniff(f *testing.F) {
 	addSeeds(f, func(b []byte) { f.Add(b) })
@@ -78,6 +81,15 @@ func FuzzStrip(f *testing.F) {
 
 // FuzzProcess: Process never panics, fails only with its own error kinds,
 // and keeps the output-format contract.
+//
+// Go's fuzzer kills an input that runs 10 s, and a loaded CI machine runs
+// the workers at a fraction of a core each, so every input is bounded to
+// well under a second of work: inputs up to fuzzMaxBytes (the seeds are
+// smaller), pictures up to 2 MP (phone.jpg still takes the DCT-shrink
+// path), HEIC/AVIF, whose WASM decoders cost the most per pixel, up to
+// 0.3 MP (four times their seeds), and the JPEG scan budget, which holds
+// for every input. The WASM modules are compiled once per worker before
+// any input runs, not inside the first input's 10 s.
 func FuzzProcess(f *testing.F) {
 	addSeeds(f, func(b []byte) { f.Add(b, uint8(0)); f.Add(b, uint8(1)) })
 	recipes := []Recipe{
@@ -86,9 +98,20 @@ func FuzzProcess(f *testing.F) {
 		{Strip: true, Format: JPEG},
 		{Strip: true, Format: PNG, Watermark: &Watermark{Text: "pb"}},
 	}
+	for _, name := range []string{"phone.heic", "phone.avif", "animated.webp"} {
+		if _, err := Process(context.Background(), fixture(f, name), Recipe{Format: JPEG}); err != nil {
+			f.Fatalf("warming the %s decoder: %v", name, err)
+		}
+	}
 	f.Fuzz(func(t *testing.T, src []byte, mode uint8) {
+		if len(src) > fuzzMaxBytes {
+			return
+		}
 		r := recipes[int(mode)%len(recipes)]
-		r.Limits = Limits{MaxPixels: 2_000_000, MaxSide: 4096, MaxFrames: 50}
+		r.Limits = Limits{MaxPixels: 2_000_000, MaxSide: 2048, MaxFrames: 16}
+		if f, _ := Sniff(src); f == HEIC || f == AVIF {
+			r.Limits.MaxPixels = 320 * 240 * 4
+		}
 		res, err := Process(context.Background(), src, r)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrTooLarge) {

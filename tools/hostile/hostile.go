@@ -170,6 +170,7 @@ func Cases(maxBytes int64, jpeg []byte, token string) []Case {
 	for _, name := range slices.Sorted(maps.Keys(liars)) {
 		cs = append(cs, Case{Name: "lying header: " + name, Path: "/upload?format=png", Header: ct("application/octet-stream"), Body: raw(liars[name]), Status: 422})
 	}
+	cs = append(cs, jpegCases(jpeg)...)
 	names := HostileNames()
 	for _, label := range slices.Sorted(maps.Keys(names)) {
 		q := "/upload?name=" + url.QueryEscape(names[label])

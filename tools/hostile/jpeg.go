@@ -3,7 +3,36 @@ package hostile
 import (
 	"bytes"
 	"encoding/binary"
+	"maps"
+	"slices"
 )
+
+// jpegCases are the JPEG decoder's hostile inputs, each refused as corrupt
+// (422) before it costs CPU or reaches the store: scan bombs of 12 MP (a
+// thousand refinement scans, and 34 scans, under the scan cap but over the
+// block budget), on the strip path and on a resize that image/jpeg would
+// have decoded, and broken copies of jpeg on the strip path, which copies
+// the entropy-coded data without decoding it.
+func jpegCases(jpeg []byte) []Case {
+	octets := ct("application/octet-stream")
+	var cs []Case
+	for _, b := range []struct {
+		name string
+		src  []byte
+	}{
+		{"1000 refinement scans over 12 MP", ScanBomb(4000, 3000, 1000)},
+		{"34 scans over 12 MP", ScanBomb(4000, 3000, 32)},
+	} {
+		for _, path := range []string{"/upload", "/upload?w=3999"} {
+			cs = append(cs, Case{Name: "scan bomb: " + b.name + " " + path, Path: path, Header: octets, Body: raw(b.src), Status: 422, Code: "corrupt_image"})
+		}
+	}
+	broken := BrokenJPEGs(jpeg)
+	for _, name := range slices.Sorted(maps.Keys(broken)) {
+		cs = append(cs, Case{Name: "broken JPEG: " + name, Header: ct("image/jpeg"), Body: raw(broken[name]), Status: 422, Code: "corrupt_image"})
+	}
+	return cs
+}
 
 // ScanBomb is a w x h grey progressive JPEG made of one DC scan, one AC
 // scan and refines AC refinement scans (Ah=1, Al=0). Every scan visits
