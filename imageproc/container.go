@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -105,30 +106,78 @@ func gifHeader(src []byte) (w, h, frames int, err error) {
 	return w, h, frames, err
 }
 
-// gifKeep says whether a GIF block is picture or animation, not metadata:
-// frames, graphic controls, the looping extensions and the ICC profile stay;
-// comments, plain text and other applications' data (XMP) go.
-func gifKeep(b gifBlock) bool {
+// gifKept is what stripping writes for block b. A GIF keeps what is
+// picture or animation, not metadata: frames as they are, and
+// the extensions a viewer needs rebuilt from the one field it reads (the
+// delay and disposal of a graphic control, the loop count, the profile),
+// never copied with whatever else their sub-blocks carry; nil drops it
+// (comments, plain text, every other application's data: XMP, unknown
+// payloads).
+func gifKept(src []byte, b gifBlock) []byte {
 	switch {
-	case b.image, b.label == 0xF9:
-		return true
-	case b.label == 0xFF:
-		switch b.app {
-		case "NETSCAPE2.0", "ANIMEXTS1.0", "ICCRGBG1012":
-			return true
+	case b.image:
+		return src[b.start:b.end]
+	case b.label == 0xF9: // graphic control: one 4-byte sub-block
+		d := gifSubBlocks(src[b.start+2 : b.end])
+		if len(d) < 4 {
+			return nil
 		}
+		return append([]byte{0x21, 0xF9, 4}, d[0], d[1], d[2], d[3], 0)
+	case b.label != 0xFF || b.end-b.start < 14:
+		return nil
 	}
-	return false
+	data := gifSubBlocks(src[b.start+14 : b.end])
+	switch b.app {
+	case "NETSCAPE2.0", "ANIMEXTS1.0": // loop count: sub-block id 1, then 16 bits
+		if len(data) < 3 || data[0] != 1 {
+			return nil
+		}
+		return append([]byte("\x21\xFF\x0BNETSCAPE2.0\x03\x01"), data[1], data[2], 0)
+	case "ICCRGBG1012":
+		if !validICC(data) {
+			return nil
+		}
+		out := append([]byte("\x21\xFF\x0B"), "ICCRGBG1012"...)
+		for len(data) > 0 {
+			n := min(len(data), 255)
+			out = append(append(out, byte(n)), data[:n]...)
+			data = data[n:]
+		}
+		return append(out, 0)
+	}
+	return nil
 }
 
-// stripGIF drops every block gifKeep refuses; removed says whether any went.
+// gifSubBlocks joins the data sub-blocks in b (which walkGIF has checked
+// end with a terminator inside b).
+func gifSubBlocks(b []byte) []byte {
+	var d []byte
+	for len(b) > 0 && b[0] != 0 {
+		n := int(b[0])
+		if 1+n > len(b) {
+			return nil
+		}
+		d = append(d, b[1:1+n]...)
+		b = b[1+n:]
+	}
+	return d
+}
+
+// stripGIF writes the header and every block gifKept keeps (rebuilt);
+// removed says whether anything changed.
 func stripGIF(src []byte) (out []byte, removed bool, err error) {
-	var keep [][2]int
+	var kept [][]byte
+	loops := false
 	_, _, hdrEnd, err := walkGIF(src, func(b gifBlock) {
-		if gifKeep(b) {
-			keep = append(keep, [2]int{b.start, b.end})
-		} else {
-			removed = true
+		k := gifKept(src, b)
+		if k != nil && b.label == 0xFF && k[3] == 'N' { // one loop count is enough
+			if loops {
+				k = nil
+			}
+			loops = true
+		}
+		if k != nil {
+			kept = append(kept, k)
 		}
 	})
 	if err != nil {
@@ -136,11 +185,11 @@ func stripGIF(src []byte) (out []byte, removed bool, err error) {
 	}
 	out = make([]byte, 0, len(src))
 	out = append(out, src[:hdrEnd]...)
-	for _, k := range keep {
-		out = append(out, src[k[0]:k[1]]...)
+	for _, k := range kept {
+		out = append(out, k...)
 	}
 	out = append(out, 0x3B)
-	return out, removed || len(out) != len(src), nil
+	return out, !bytes.Equal(out, src), nil
 }
 
 // riffChunk is one chunk of a WebP file.

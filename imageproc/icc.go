@@ -19,6 +19,27 @@ import (
 // printer profiles); a zlib bomb in a PNG iCCP chunk stops here.
 const maxICC = 4 << 20
 
+// validICC checks the structure of an ICC profile (ICC.1 7.2, 7.3): the
+// header's size is the profile's, the 'acsp' signature is in place, and
+// every tag lies inside the profile. Anything else is not a profile.
+func validICC(p []byte) bool {
+	if len(p) < 132 || len(p) > maxICC || int(binary.BigEndian.Uint32(p)) != len(p) || string(p[36:40]) != "acsp" {
+		return false
+	}
+	n := int(binary.BigEndian.Uint32(p[128:]))
+	if n > (len(p)-132)/12 {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		e := p[132+12*i:]
+		off, size := uint64(binary.BigEndian.Uint32(e[4:])), uint64(binary.BigEndian.Uint32(e[8:]))
+		if off < 128 || off+size > uint64(len(p)) {
+			return false
+		}
+	}
+	return true
+}
+
 // iccProfile returns the ICC profile src carries, nil when none.
 func iccProfile(src []byte, f Format) []byte {
 	switch f {

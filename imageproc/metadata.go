@@ -32,18 +32,36 @@ var (
 
 // jpegKeepSegment says whether an APPn/COM segment is needed to show the
 // picture: JFIF (APP0), the ICC profile (APP2 "ICC_PROFILE") and Adobe's
-// colour-transform flag (APP14 "Adobe"). Other markers (tables, frame and
+// colour-transform flag (APP14 "Adobe"). JFXX (an APP0 extension that only
+// carries a thumbnail, which may show what the picture was cropped from
+// and carries its own metadata) goes. Other markers (tables, frame and
 // scan headers) are always kept.
 func jpegKeepSegment(marker byte, body []byte) bool {
 	switch marker {
 	case markerAPP0:
-		return bytes.HasPrefix(body, []byte("JFIF\x00")) || bytes.HasPrefix(body, []byte("JFXX\x00"))
+		return bytes.HasPrefix(body, []byte("JFIF\x00")) && len(body) >= 14
 	case markerAPP2:
 		return bytes.HasPrefix(body, iccPrefix)
 	case markerAPPE:
-		return bytes.HasPrefix(body, []byte("Adobe"))
+		return bytes.HasPrefix(body, []byte("Adobe")) && len(body) >= 12
 	}
 	return false
+}
+
+// jpegKept is what stripping writes for a kept segment: JFIF and Adobe
+// rebuilt from the fields a decoder reads (JFIF's version and density,
+// without its thumbnail; Adobe's transform flag in the fixed 12-byte
+// form), everything else as it is.
+func jpegKept(src []byte, s jpegSegment) []byte {
+	switch s.marker {
+	case markerAPP0:
+		b := append([]byte{0xFF, markerAPP0, 0, 16}, "JFIF\x00"...)
+		return append(b, s.body[5], s.body[6], s.body[7], s.body[8], s.body[9], s.body[10], s.body[11], 0, 0)
+	case markerAPPE:
+		b := append([]byte{0xFF, markerAPPE, 0, 14}, "Adobe"...)
+		return append(b, 0, 100, 0, 0, 0, 0, s.body[11])
+	}
+	return src[s.start:s.end]
 }
 
 // jpegDrop says whether stripping removes segment s: an APPn or COM
@@ -106,7 +124,9 @@ func stripJPEG(src []byte) (out []byte, removed bool, err error) {
 			removed = true
 			return
 		}
-		out = append(out, src[s.start:s.end]...)
+		k := jpegKept(src, s)
+		removed = removed || !bytes.Equal(k, src[s.start:s.end])
+		out = append(out, k...)
 	}
 	scan, err := walkJPEG(src, func(s jpegSegment) {
 		if orient > 1 && !(s.marker == markerAPP0 && jpegKeepSegment(s.marker, s.body)) {

@@ -282,7 +282,7 @@ func hasMetadata(src []byte, f Format) bool {
 	case PNG:
 		_ = walkPNG(src, func(typ string, _ []byte) { found = found || !pngKeep[typ] })
 	case GIF:
-		_, _, _, _ = walkGIF(src, func(b gifBlock) { found = found || !gifKeep(b) })
+		_, _, _, _ = walkGIF(src, func(b gifBlock) { found = found || gifKept(src, b) == nil })
 	case WebP:
 		_ = walkWebP(src, func(c riffChunk) { found = found || !webpKeep[c.fourcc] })
 	default:
