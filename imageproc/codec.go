@@ -43,10 +43,8 @@ import (
 	"picbed/imageproc/internal/jpegx"
 	"picbed/imageproc/internal/resample"
 	"picbed/imageproc/internal/vp8"
+	"picbed/imageproc/internal/wasmcodec"
 
-	"github.com/gen2brain/avif"
-	"github.com/gen2brain/heic"
-	gwebp "github.com/gen2brain/webp"
 	"golang.org/x/image/bmp"
 	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/tiff"
@@ -71,7 +69,7 @@ func decode(ctx context.Context, src []byte, h Header, scale float64) (img image
 		img, err = gif.Decode(r)
 	case WebP:
 		if bytes.Contains(src[:min(len(src), 64)], []byte("ANIM")) {
-			img, err = gwebp.Decode(r) // x/image/webp cannot read animations
+			img, err = wasmcodec.DecodeWebPFirst(ctx, src) // x/image/webp cannot read animations
 		} else {
 			img, err = xwebp.Decode(r)
 		}
@@ -85,9 +83,9 @@ func decode(ctx context.Context, src []byte, h Header, scale float64) (img image
 	case TIFF:
 		img, err = tiff.Decode(r)
 	case HEIC:
-		img, err = heic.Decode(r)
+		img, err = decodeHEIC(ctx, src)
 	case AVIF:
-		img, err = avif.Decode(r)
+		img, err = wasmcodec.DecodeAVIF(ctx, src)
 	default:
 		return nil, fmt.Errorf("%w: cannot decode %s", ErrUnsupported, f)
 	}
@@ -303,11 +301,14 @@ func encode(img image.Image, f Format, quality int) ([]byte, error) {
 	case GIF:
 		err = gif.Encode(&buf, gifReady(img), nil)
 	case WebP:
-		o := gwebp.Options{Quality: quality, Method: 4}
+		o := wasmcodec.WebPOptions{Quality: quality, Method: 4}
 		if quality == losslessQuality {
-			o = gwebp.Options{Lossless: true, Quality: 50, Method: 4}
+			o = wasmcodec.WebPOptions{Lossless: true, Quality: 50, Method: 4}
 		}
-		err = gwebp.Encode(&buf, img, o)
+		var data []byte
+		if data, err = encodeWebP(img, o); err == nil {
+			return data, nil
+		}
 	default:
 		return nil, fmt.Errorf("%w: cannot write %s", ErrUnsupported, f)
 	}

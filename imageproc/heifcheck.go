@@ -29,8 +29,10 @@ type heifItem struct {
 }
 
 type heifMeta struct {
-	src   []byte
-	items map[uint32]*heifItem
+	src     []byte
+	primary uint32          // pitm
+	aux     map[uint32]bool // items some auxl/prem reference points to (alpha, depth)
+	items   map[uint32]*heifItem
 	order []uint32
 	ipco  []heifBox
 	idat  []byte
@@ -130,7 +132,7 @@ func heifWhat(typ string) string {
 // parseHEIFMeta reads the item table of a meta box body (after its
 // version and flags).
 func parseHEIFMeta(src, meta []byte) (*heifMeta, error) {
-	m := &heifMeta{src: src, items: map[uint32]*heifItem{}}
+	m := &heifMeta{src: src, items: map[uint32]*heifItem{}, aux: map[uint32]bool{}}
 	item := func(id uint32) *heifItem {
 		it := m.items[id]
 		if it == nil {
@@ -152,6 +154,12 @@ func parseHEIFMeta(src, meta []byte) (*heifMeta, error) {
 		b = rest
 	}
 	m.idat = boxes["idat"]
+	if b := boxes["pitm"]; len(b) >= 6 {
+		r := &boxReader{b: b}
+		v := r.u8()
+		r.skip(3)
+		m.primary = uint32(r.uint(map[bool]int{true: 2, false: 4}[v == 0]))
+	}
 	// iinf: the items and their types
 	r := &boxReader{b: boxes["iinf"]}
 	v := r.u8()
@@ -284,6 +292,11 @@ func parseHEIFMeta(src, meta []byte) (*heifMeta, error) {
 			}
 			if r.err != nil {
 				return nil, errors.New("short iref box")
+			}
+			if typ == "auxl" || typ == "prem" {
+				for _, id := range to {
+					m.aux[id] = true
+				}
 			}
 			if it := m.items[from]; it != nil && typ == "dimg" {
 				if it.dimg != nil {

@@ -110,7 +110,8 @@ func plan(j *job) error {
 		j.orientation = jpegOrientation(j.src)
 	}
 	j.dispW, j.dispH = h.Width, h.Height
-	if swapsSides(j.orientation) {
+	if swapsSides(j.orientation) || ((h.Format == HEIC || h.Format == AVIF) && heifTurnsSides(j.src)) {
+		// (HEIC/AVIF decoders apply irot themselves: the decoded picture is upright)
 		j.dispW, j.dispH = h.Height, h.Width
 	}
 	j.outW, j.outH = fitSize(j.dispW, j.dispH, j.r.MaxWidth, j.r.MaxHeight)

@@ -66,6 +66,12 @@ exiftool -q -overwrite_original -GPSLatitude=48.858370 -GPSLatitudeRef=N -Make=A
 $IM $OUT/phone.jpg -resize 320x240 $T/small.png
 heif-enc --quality 60 -o $OUT/phone.heic $T/small.png
 avifenc --min 20 --max 30 -s 8 $T/small.png $OUT/phone.avif >/dev/null
+# grid.heic / grid-irot.heic: iPhone-style grids of 512x512 HEVC tiles (edge tiles
+# cropped by the grid), the second turned by irot (a portrait): tools/heicgrid.
+$IM $OUT/phone.jpg -resize 700x600! -quality 95 $T/grid.jpg
+$IM $OUT/phone.jpg -resize 601x530! -quality 95 $T/grid-irot.jpg
+go run ./tools/heicgrid -q 50 $T/grid.jpg $OUT/grid.heic
+go run ./tools/heicgrid -q 50 -irot 1 $T/grid-irot.jpg $OUT/grid-irot.heic
 # phone.webp: lossy WebP with EXIF (GPS) and XMP chunks; animated.webp from animated.gif.
 $IM $OUT/phone.jpg -resize 320x240 -quality 90 $T/small.jpg
 phone_exif $T/small.jpg 1

@@ -1,0 +1,217 @@
+// Package wasmcodec runs the HEIC, AVIF and WebP codecs picbed has no Go
+// implementation of: libheif+libde265, libavif+dav1d/aom and libwebp
+// compiled to WebAssembly (the builds of github.com/gen2brain/heic v0.4.5,
+// avif v0.4.4 and webp v0.5.5, copied into lib/ with their licences; see
+// lib/README.md), under one wazero runtime that picbed configures itself:
+//
+//   - a compilation cache directory (UseCacheDir), so a fresh process loads
+//     the machine code compiled earlier (at build time for FC, shipped in the
+//     zip) instead of compiling ~700 KB of WebAssembly on its first HEIC;
+//   - Warm, which compiles (or loads) every module ahead of the first
+//     request, in the background at process start;
+//   - one instance per call, so calls run in parallel (a HEIC grid's tiles
+//     decode on both cores).
+package wasmcodec
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+var (
+	//go:embed lib/heif.wasm.gz
+	heifWasm []byte
+	//go:embed lib/avif-decode.wasm.gz
+	avifWasm []byte
+	//go:embed lib/webp.wasm.gz
+	webpWasm []byte
+)
+
+// module is one codec's WebAssembly, compiled once per process.
+type module struct {
+	name string
+	gz   []byte
+	once sync.Once
+	cm   wazero.CompiledModule
+	err  error
+}
+
+var (
+	heif = &module{name: "heif", gz: heifWasm}
+	avif = &module{name: "avif", gz: avifWasm}
+	webp = &module{name: "webp", gz: webpWasm}
+
+	modules = []*module{heif, avif, webp}
+)
+
+// the runtime, made on first use with the cache directory set before it
+var (
+	rtMu     sync.Mutex
+	rt       wazero.Runtime
+	cacheDir string
+	cacheErr error
+)
+
+// UseCacheDir makes dir the compilation cache of the runtime: compiled
+// modules are read from it when present and written to it when not. It
+// only has an effect before the first codec call or Warm, and dir must be
+// writable (a read-only shipped cache is linked into one by SeedCache).
+func UseCacheDir(dir string) {
+	rtMu.Lock()
+	defer rtMu.Unlock()
+	if rt == nil {
+		cacheDir = dir
+	}
+}
+
+func runtime() wazero.Runtime {
+	rtMu.Lock()
+	defer rtMu.Unlock()
+	if rt != nil {
+		return rt
+	}
+	ctx := context.Background()
+	cfg := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true)
+	if cacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		if err != nil {
+			cacheErr = err // compile in memory, as without a cache
+		} else {
+			cfg = cfg.WithCompilationCache(c)
+		}
+	}
+	rt = wazero.NewRuntimeWithConfig(ctx, cfg)
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	return rt
+}
+
+// CacheError reports why the configured cache directory could not be used
+// (nil when it is in use or none was configured).
+func CacheError() error {
+	rtMu.Lock()
+	defer rtMu.Unlock()
+	return cacheErr
+}
+
+func (m *module) compiled() (wazero.CompiledModule, error) {
+	m.once.Do(func() {
+		r, err := gzip.NewReader(bytes.NewReader(m.gz))
+		if err != nil {
+			m.err = err
+			return
+		}
+		code, err := io.ReadAll(r)
+		if err != nil {
+			m.err = err
+			return
+		}
+		m.cm, m.err = runtime().CompileModule(context.Background(), code)
+		if m.err != nil {
+			m.err = fmt.Errorf("%s: compile: %w", m.name, m.err)
+		}
+	})
+	return m.cm, m.err
+}
+
+// Warm compiles (or loads from the cache) every codec module now, so the
+// first request does not wait for it. Safe to call concurrently with codec
+// calls: they wait for the same compilation instead of starting another.
+func Warm() error {
+	var errs []error
+	for _, m := range modules {
+		if _, err := m.compiled(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// instance is one fresh instance of a module for one call; its memory is
+// dropped by close.
+type instance struct {
+	ctx    context.Context
+	mod    api.Module
+	malloc api.Function
+}
+
+var modCfg = wazero.NewModuleConfig().WithName("") // anonymous: any number at once, no output
+
+func (m *module) instance(ctx context.Context) (*instance, error) {
+	cm, err := m.compiled()
+	if err != nil {
+		return nil, err
+	}
+	mod, err := runtime().InstantiateModule(ctx, cm, modCfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: instantiate: %w", m.name, err)
+	}
+	return &instance{ctx: ctx, mod: mod, malloc: mod.ExportedFunction("malloc")}, nil
+}
+
+func (in *instance) close() { in.mod.Close(in.ctx) }
+
+// alloc reserves n bytes of the instance's memory.
+func (in *instance) alloc(n int) (uint32, error) {
+	res, err := in.malloc.Call(in.ctx, uint64(n))
+	if err != nil {
+		return 0, fmt.Errorf("malloc: %w", err)
+	}
+	if res[0] == 0 {
+		return 0, errors.New("malloc: out of memory")
+	}
+	return uint32(res[0]), nil
+}
+
+// put copies data into freshly allocated memory.
+func (in *instance) put(data []byte) (uint32, error) {
+	p, err := in.alloc(len(data))
+	if err != nil {
+		return 0, err
+	}
+	if !in.mod.Memory().Write(p, data) {
+		return 0, errMem
+	}
+	return p, nil
+}
+
+// call runs an exported function; a zero result is the codec's failure.
+func (in *instance) call(name string, args ...uint64) (uint64, error) {
+	res, err := in.mod.ExportedFunction(name).Call(in.ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return res[0], nil
+}
+
+func (in *instance) u32(p uint32) uint32 {
+	v, _ := in.mod.Memory().ReadUint32Le(p)
+	return v
+}
+
+// bytes copies n bytes out of the instance's memory (the memory itself is
+// dropped with the instance, so nothing keeps the whole of it alive).
+func (in *instance) bytes(p uint32, n int) ([]byte, error) {
+	b, ok := in.mod.Memory().Read(p, uint32(n))
+	if !ok {
+		return nil, errMem
+	}
+	return bytes.Clone(b), nil
+}
+
+var errMem = errors.New("wasm memory access out of range")
+
+// ErrDecode is a codec's refusal of its input; ErrEncode the encoder's.
+var (
+	ErrDecode = errors.New("the decoder refused the data")
+	ErrEncode = errors.New("the encoder failed")
+)
