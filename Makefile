@@ -40,10 +40,15 @@ e2e:
 build:
 	mkdir -p dist/code
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o dist/code/main ./function
+	rm -rf dist/code/wasmcache
+	@# the HEIC/AVIF/WebP codecs compiled to machine code once, shipped in the zip:
+	@# a cold FC instance loads them in milliseconds instead of compiling (~0.6 s CPU)
+	@if [ "$$($(GO) env GOHOSTOS)/$$($(GO) env GOHOSTARCH)" = linux/amd64 ]; then dist/code/main wasm-cache dist/code/wasmcache && chmod -R a+rX dist/code/wasmcache; \
+		else echo "build: not on linux/amd64, so no compiled codec cache is shipped (each new FC instance compiles the codecs once)"; fi
 
 ## package: dist/picbed.zip with the executable bit kept (pure Go zip)
 package: build
-	$(GO) run ./scripts/zipdir -C dist/code -o dist/picbed.zip main
+	$(GO) run ./scripts/zipdir -C dist/code -o dist/picbed.zip main $$(cd dist/code && find wasmcache -type f 2>/dev/null)
 
 ## setup: what deploy runs first: check the exports, then create or fix the
 ## bucket (private, img/ public-read by policy) and the two RAM roles

@@ -11,7 +11,17 @@ import (
 	"os"
 
 	"picbed/function/config"
+	"picbed/imageproc"
 )
+
+// prepareCodecs loads (or, without a shipped cache, compiles) the
+// HEIC/AVIF/WebP WebAssembly codecs while the process waits for its first
+// request; a request that needs one meanwhile waits for the same work.
+func prepareCodecs() {
+	if err := imageproc.PrepareCodecs(); err != nil {
+		slog.Warn("codec warm-up", "error", err.Error())
+	}
+}
 
 func main() {
 	cmd, args := "serve", os.Args[1:]
@@ -24,6 +34,16 @@ func main() {
 		return
 	case "doctor":
 		os.Exit(runDoctor(os.Environ(), args, os.Stdout))
+	case "wasm-cache": // make build: the compiled codecs shipped in the zip
+		if len(args) != 1 {
+			fmt.Fprintln(os.Stderr, "usage: main wasm-cache DIR")
+			os.Exit(2)
+		}
+		if err := imageproc.FillCodecCache(args[0]); err != nil {
+			fmt.Fprintf(os.Stderr, "picbed: wasm-cache: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	case "serve", "process":
 	default:
 		fmt.Fprintf(os.Stderr, "picbed: unknown command %q\n\n", cmd)
@@ -31,6 +51,7 @@ func main() {
 		os.Exit(2)
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	go prepareCodecs()
 	cfg, err := config.LoadEnviron(os.Environ())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "picbed: invalid configuration:\n%v\n", err)

@@ -19,6 +19,8 @@ Usage:
   main doctor           check the configuration and, with OSS credentials, the bucket,
                         its policy and the public links; prints OK/FAIL with the fix
   main help             this text (also -h, --help)
+  main wasm-cache DIR   compile the HEIC/AVIF/WebP codecs into DIR (make build ships
+                        it as wasmcache/ beside main: a cold instance skips compiling)
 
 Configuration:
   Environment variables only, all named PICBED_* (README "Configuration" lists

@@ -39,6 +39,9 @@ const photoDir = "../bench/photos"
 func photos(b *testing.B, set string) []string {
 	b.Helper()
 	files, _ := filepath.Glob(filepath.Join(photoDir, set, "*.jpg"))
+	if set == "heic" { // the 12 MP ones; h48 has its own benchmark
+		files, _ = filepath.Glob(filepath.Join(photoDir, set, "h0*.heic"))
+	}
 	if len(files) == 0 {
 		b.Skipf("no photos in %s/%s: run `make bench` (it runs scripts/make-photos.sh)", photoDir, set)
 	}
@@ -69,6 +72,14 @@ func BenchmarkPlain(b *testing.B) {
 	r := standardRecipe(b, "")
 	r.Watermark = nil
 	benchJob(b, "std", r, refScore)
+}
+
+// BenchmarkHEIC is an iPhone photo (a 12 MP grid of 512x512 HEVC tiles)
+// to a 1920 JPEG: the plain job on a HEIC (vipsthumbnail is the peer).
+func BenchmarkHEIC(b *testing.B) {
+	r := standardRecipe(b, "")
+	r.Watermark = nil
+	benchJob(b, "heic", r, nil)
 }
 
 func BenchmarkWebP(b *testing.B) {
@@ -117,7 +128,7 @@ func benchJob(b *testing.B, set string, r imageproc.Recipe, score scorer) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(strings.TrimSuffix(filepath.Base(file), ".jpg"), func(b *testing.B) {
+		b.Run(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), ".jpg"), ".heic"), func(b *testing.B) {
 			b.ReportAllocs()
 			var res imageproc.Result
 			b.StopTimer()
@@ -213,9 +224,32 @@ func decodeBytes(b *testing.B, data []byte) image.Image {
 // BenchmarkPeakRSS runs one standard job per photo in a fresh child process
 // and reports its peak resident set (VmHWM): the memory FC bills and caps.
 func BenchmarkPeakRSS(b *testing.B) {
-	for _, file := range photos(b, "std") {
-		b.Run(strings.TrimSuffix(filepath.Base(file), ".jpg"), func(b *testing.B) {
+	peakRSS(b, photos(b, "std"))
+}
+
+// BenchmarkHEIC48PeakRSS is the worst input s.yaml is sized for: a 48 MP
+// iPhone HEIC through the standard job, in a fresh process (peak RSS, CPU
+// and wall time of the job, the codec compilation excluded).
+func BenchmarkHEIC48PeakRSS(b *testing.B) {
+	f := filepath.Join(photoDir, "heic", "h48.heic")
+	if _, err := os.Stat(f); err != nil {
+		b.Skipf("no %s: run scripts/make-photos.sh", f)
+	}
+	peakRSS(b, []string{f})
+}
+
+// benchCodecCache is the codec compilation cache the children load from,
+// as a cold FC instance loads the one shipped in the zip.
+func benchCodecCache() string { return filepath.Join(os.TempDir(), "picbed-bench-wasmcache") }
+
+func peakRSS(b *testing.B, files []string) {
+	if err := imageproc.FillCodecCache(benchCodecCache()); err != nil {
+		b.Fatal(err)
+	}
+	for _, file := range files {
+		b.Run(strings.TrimSuffix(strings.TrimSuffix(filepath.Base(file), ".jpg"), ".heic"), func(b *testing.B) {
 			var peak float64
+			var cpu, wall int
 			for i := 0; i < b.N; i++ {
 				cmd := exec.Command(os.Args[0], "-test.run=^TestPeakRSSChild$", "-test.count=1")
 				cmd.Env = append(os.Environ(), "PICBED_RSS_PHOTO="+file)
@@ -223,13 +257,17 @@ func BenchmarkPeakRSS(b *testing.B) {
 				if err != nil {
 					b.Fatalf("child: %v\n%s", err, out)
 				}
-				kib, err := parseHWM(out)
+				kib, err := parseField(out, "VmHWM:")
 				if err != nil {
 					b.Fatalf("%v\n%s", err, out)
 				}
 				peak = max(peak, float64(kib)/1024)
+				cpu, _ = parseField(out, "job-cpu-ms:")
+				wall, _ = parseField(out, "job-wall-ms:")
 			}
 			b.ReportMetric(peak, "peak-MiB")
+			b.ReportMetric(float64(cpu), "job-cpu-ms")
+			b.ReportMetric(float64(wall), "job-wall-ms")
 		})
 	}
 }
@@ -251,9 +289,14 @@ func TestPeakRSSChild(t *testing.T) {
 	}
 	r := imageproc.Recipe{MaxWidth: 1920, MaxHeight: 1920, Quality: 82, Strip: true,
 		Watermark: &imageproc.Watermark{Image: logo, Position: "bottom-right", Opacity: 0.7, Scale: 0.15}}
+	if strings.HasSuffix(file, ".heic") { // loaded from the cache the parent filled, as on FC
+		imageproc.UseCodecCache(benchCodecCache())
+	}
+	cpu0, t0 := cpuTime(), time.Now()
 	if _, err := imageproc.Process(context.Background(), src, r); err != nil {
 		t.Fatal(err)
 	}
+	fmt.Printf("job-cpu-ms: %d\njob-wall-ms: %d\n", (cpuTime() - cpu0).Milliseconds(), time.Since(t0).Milliseconds())
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Skipf("no /proc: %v", err)
@@ -265,13 +308,13 @@ func TestPeakRSSChild(t *testing.T) {
 	}
 }
 
-func parseHWM(out []byte) (int, error) {
+func parseField(out []byte, name string) (int, error) {
 	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == name {
 			return strconv.Atoi(f[1])
 		}
 	}
-	return 0, fmt.Errorf("child printed no VmHWM line")
+	return 0, fmt.Errorf("child printed no %s line", name)
 }
 
 // image.Decode needs the PNG decoder for the references

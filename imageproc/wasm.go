@@ -85,3 +85,7 @@ func encodeWebP(img image.Image, o wasmcodec.WebPOptions) ([]byte, error) {
 	}
 	return wasmcodec.EncodeWebP(context.Background(), pix, w, h, o)
 }
+
+// UseCodecCache makes dir (writable) the codecs' compilation cache without
+// compiling anything yet; PrepareCodecs is what the server calls.
+func UseCodecCache(dir string) { wasmcodec.UseCacheDir(dir) }

@@ -7,6 +7,8 @@
 #                  p09-p10 portrait stored sideways (EXIF Orientation 6); 8 of 10
 #                  carry a phone-like EXIF block (camera, GPS, thumbnail) + XMP.
 #   light/lNN.jpg  10 x 1600x1200 JPEG q90 4:2:0, 5 of them with EXIF+GPS.
+#   heic/hNN.heic  3 x 12 MP iPhone-style HEIC grids (one a portrait with irot),
+#                  h48.heic one 48 MP grid (see below).
 #   logo.png       the Debian logo (desktop-base), 288 px wide, RGBA.
 #   ref/pNN.png    the reference for quality metrics: the oriented source fitted
 #                  into 1920x1920 with ImageMagick's Lanczos filter, lossless.
@@ -20,13 +22,14 @@
 #
 # Usage: WORK=/tmp/picbed-photos OUT=bench/photos scripts/make-photos.sh
 # Needs: apt-get (download only, no root needed when the .debs are in WORK),
-# dpkg-deb, ImageMagick (/usr/bin/convert), exiftool. About a minute.
+# dpkg-deb, ImageMagick (/usr/bin/convert), exiftool, heif-enc (libheif-examples)
+# and Go. A few minutes (the HEIC tiles are encoded one by one).
 set -euo pipefail
 WORK=${WORK:-${TMPDIR:-/tmp}/picbed-photos}
 OUT=${OUT:-$(cd "$(dirname "$0")/.." && pwd)/bench/photos}
 IM=/usr/bin/convert # the real ImageMagick; a stand-in may shadow `convert`
-for tool in "$IM" exiftool dpkg-deb identify; do
-	command -v "$tool" >/dev/null || { echo "make-photos: $tool is missing (apt-get install imagemagick libimage-exiftool-perl)" >&2; exit 1; }
+for tool in "$IM" exiftool dpkg-deb identify heif-enc; do
+	command -v "$tool" >/dev/null || { echo "make-photos: $tool is missing (apt-get install imagemagick libimage-exiftool-perl libheif-examples)" >&2; exit 1; }
 done
 
 # ImageMagick's default policy refuses 12 MP work on some distributions.
@@ -116,6 +119,17 @@ for w in Path ColorfulCups EveningGlow FallenLeaf ColdRipple OneStandsOut BytheW
 done
 photo "$L16/greentock_by_Peter_Nerlich.jpg" "$L/l10.jpg" 1600 1200 90
 for n in 01 03 05 07 09; do phone "$L/l$n.jpg" 1 45.4642 9.19 120.0 "2024:02:1${n:1} 10:00:00"; done
+
+# heic/: iPhone-style HEICs (grids of 512x512 HEVC tiles, tools/heicgrid over
+# heif-enc): h01-h02 landscape 4032x3024, h03 the sideways-stored portrait p09
+# with irot (as an iPhone turns it), h48 a 48 MP 8064x6048 one (p01 enlarged).
+H=$OUT/heic
+mkdir -p "$H"
+G="go run ./tools/heicgrid -q 60"
+(cd "$(dirname "$0")/.." && $G "$S/p01.jpg" "$H/h01.heic" && $G "$S/p03.jpg" "$H/h02.heic" &&
+	$G -irot 3 "$S/p09.jpg" "$H/h03.heic")
+"$IM" "$S/p01.jpg" -filter Lanczos -resize 8064x6048! -quality 95 "$WORK/p48.jpg"
+(cd "$(dirname "$0")/.." && $G "$WORK/p48.jpg" "$H/h48.heic")
 
 # watermark logo: RGBA, 288 px wide (15 % of 1920)
 "$IM" "$WORK/ex/desktop-base/usr/share/desktop-base/debian-logos/logo-text-version-256.png" \
