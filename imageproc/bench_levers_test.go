@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"picbed/imageproc/internal/jpegx"
+	"picbed/imageproc/internal/wasmcodec"
 
 	xdraw "golang.org/x/image/draw"
 )
@@ -76,4 +77,34 @@ func leverCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkHEICLevers: a 12 MP iPhone-style grid decoded whole by libheif
+// (one core, what gen2brain/heic did) against tile by tile on both cores.
+func BenchmarkHEICLevers(b *testing.B) {
+	src, err := os.ReadFile("../bench/photos/heic/h01.heic")
+	if err != nil {
+		b.Skip("no bench HEIC: run scripts/make-photos.sh")
+	}
+	ctx := context.Background()
+	if _, err := decodeHEIC(ctx, src); err != nil { // compile outside the timing
+		b.Fatal(err)
+	}
+	for _, l := range []struct {
+		name string
+		run  func() (image.Image, error)
+	}{
+		{"libheif-whole", func() (image.Image, error) { return wasmcodec.DecodeHEIC(ctx, src) }},
+		{"tiles-2-workers", func() (image.Image, error) { return decodeHEIC(ctx, src) }},
+	} {
+		b.Run(l.name, func(b *testing.B) {
+			c0 := leverCPU()
+			for i := 0; i < b.N; i++ {
+				if _, err := l.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((leverCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
 }

@@ -81,7 +81,11 @@ func runtime() wazero.Runtime {
 		return rt
 	}
 	ctx := context.Background()
-	cfg := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true)
+	// WithCloseOnContextDone(true) would let a cancelled context stop a
+	// decode, but its checks in every loop made libde265 ~4.6x slower
+	// (measured: 498 against 108 ms CPU per 700x600 grid): contexts are not
+	// watched inside a codec call.
+	cfg := wazero.NewRuntimeConfigCompiler()
 	if cacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cacheDir)
 		if err != nil {
