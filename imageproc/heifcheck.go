@@ -33,10 +33,10 @@ type heifMeta struct {
 	primary uint32          // pitm
 	aux     map[uint32]bool // items some auxl/prem reference points to (alpha, depth)
 	items   map[uint32]*heifItem
-	order []uint32
-	ipco  []heifBox
-	idat  []byte
-	read  int // item bytes examined, bounded by the file size
+	order   []uint32
+	ipco    []heifBox
+	idat    []byte
+	read    int // item bytes examined, bounded by the file size
 }
 
 type heifBox struct {
