@@ -67,6 +67,19 @@ func ParseFCInfo(b []byte) (FCInfo, error) {
 	return info, nil
 }
 
+// Base is where clients reach the function: the custom domain when one is
+// bound (PICBED_DOMAIN, over HTTPS unless plain HTTP was chosen), else the
+// HTTP trigger's own URL.
+func (i FCInfo) Base(domain string, plainHTTP bool) string {
+	switch {
+	case domain != "" && plainHTTP:
+		return "http://" + domain
+	case domain != "":
+		return "https://" + domain
+	}
+	return i.URL
+}
+
 // CheckTrigger reports whether the deployed OSS trigger fires for
 // inboxPrefix, PICBED_INBOX_PREFIX.
 func CheckTrigger(info FCInfo, inboxPrefix string, r *Report) {

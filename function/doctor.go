@@ -176,13 +176,7 @@ func doctorCloud(ctx context.Context, cfg config.Config, configOK bool, getenv f
 		return
 	}
 	deploy.CheckTrigger(info, cfg.InboxPrefix, r)
-	base := info.URL
-	if d := getenv("PICBED_DOMAIN"); d != "" {
-		base = "https://" + d
-		if getenv("PICBED_DOMAIN_HTTP") == "1" {
-			base = "http://" + d
-		}
-	}
+	base := info.Base(getenv("PICBED_DOMAIN"), getenv("PICBED_DOMAIN_HTTP") == "1")
 	if tok := getenv("PICBED_TOKEN"); tok == "" || base == "" {
 		r.Skip("upload", "export PICBED_TOKEN=<your token> to upload a 1x1 PNG through "+base+" (proves the function's role can write "+c.PublicPrefix+")")
 	} else {

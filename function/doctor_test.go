@@ -121,6 +121,22 @@ func TestDoctorCloudAndSmoke(t *testing.T) {
 		t.Errorf("exit %d with failures, want 1", code)
 	}
 
+	// A function whose role cannot write the bucket: the upload fails
+	// and doctor points at the role and its policy.
+	oss.SetBucketState("blog", "private", deploy.PublicPolicy("blog", "img/"), false)
+	noRole, err := localserver.Start(binPath, t.TempDir(), append(ossEnv, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-role-secret", "PICBED_TOKENS=sha256:"+hex.EncodeToString(sum[:]))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noRole.Cmd.Process.Kill()
+	info, _ = json.Marshal(map[string]any{"picbed": map[string]any{"url": map[string]string{"system_url": noRole.URL},
+		"triggers": []any{map[string]any{"triggerType": "oss", "triggerConfig": map[string]any{"filter": map[string]any{"key": map[string]string{"prefix": "inbox/"}}}}}}})
+	os.WriteFile(infoFile, info, 0o644)
+	code, out, _ = run(t, doctor, "doctor", "-fc-info", infoFile)
+	if code != 1 || !strings.Contains(out, "FAIL  upload: HTTP 502") || !strings.Contains(out, "role picbed-fc and its policy picbed-oss") || !strings.Contains(out, "OK    public link:") {
+		t.Errorf("function without a working role: exit %d\n%s", code, out)
+	}
+
 	// A mainland default domain is named before anything is fetched.
 	code, out, _ = run(t, append(ossEnv, "PICBED_PUBLIC_URL=https://blog.oss-cn-hangzhou.aliyuncs.com"), "doctor")
 	if code != 1 || !strings.Contains(out, "FAIL  public url: https://blog.oss-cn-hangzhou.aliyuncs.com is a mainland default bucket domain") {

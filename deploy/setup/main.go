@@ -134,13 +134,7 @@ func smoke(ctx context.Context, getenv func(string) string, infoFile string, out
 		inbox = "inbox/"
 	}
 	deploy.CheckTrigger(info, inbox, r)
-	base := info.URL
-	if d := getenv("PICBED_DOMAIN"); d != "" {
-		base = "https://" + d
-		if getenv("PICBED_DOMAIN_HTTP") == "1" {
-			base = "http://" + d
-		}
-	}
+	base := info.Base(getenv("PICBED_DOMAIN"), getenv("PICBED_DOMAIN_HTTP") == "1")
 	switch tok := getenv("PICBED_TOKEN"); {
 	case base == "":
 		r.Fail("upload", "the function has no public HTTP trigger URL", "s.yaml's http trigger must keep disableURLInternet: false")

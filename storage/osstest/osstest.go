@@ -639,12 +639,7 @@ func (s *Server) list(w http.ResponseWriter, c *call, objs map[string]*Object) i
 			res.NextMarker = &nm
 		}
 	}
-	b, _ := xml.Marshal(res)
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, xml.Header)
-	w.Write(b)
-	return http.StatusOK
+	return writeXML(w, res)
 }
 
 func (s *Server) fail(w http.ResponseWriter, c *call, status int, code, msg string) int {
