@@ -6,7 +6,7 @@ GO ?= go
 # for system libraries, so tests, the local server and FC run the same code.
 TAGS ?= nodynamic
 
-.PHONY: help run test e2e build package setup deploy doctor process bench bench-peers fuzz abuse load clean
+.PHONY: help run test e2e e2e-cms build package setup deploy doctor process bench bench-peers fuzz abuse load clean
 
 # A bare `make` builds, as `make` does in the Go projects around us
 # (Kubernetes, Prometheus, Helm, MinIO, Gitea: `all`/`build` first); it
@@ -33,6 +33,13 @@ test:
 ## (installs Debian chromium as root if missing, and playwright-core via npm)
 e2e:
 	bash e2e/run.sh
+
+## e2e-cms: the real binary against real Ghost 5.130, WordPress 6.1 and Gitea
+## 1.26 brought up by ../shared/cms (first run ~10 min; needs root): publish a
+## post with a CMS-hosted and a remote image, wait for the write-back, open
+## the links, check no loop. Not part of .ci/run.
+e2e-cms:
+	bash e2e/cms/run.sh
 
 ## build: the static linux/amd64 binary FC runs (dist/code/main)
 # -tags nodynamic: the HEIC/AVIF/WebP codecs would otherwise link libdl

@@ -45,7 +45,7 @@ func runLocal(cfg config.Config, args []string) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler.New(cfg.Config, store),
+		Handler:           handler.New(cfg.Config, store, testOptions()...),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      3 * time.Minute,

@@ -138,6 +138,13 @@ func TestSYamlMatchesTheCode(t *testing.T) {
 		}
 		env[k] = resolve(v, vars)
 	}
+	// Every write-back variable can be set at deploy time (README, Write-back).
+	for _, k := range []string{"PICBED_GHOST_URL", "PICBED_GHOST_ADMIN_KEY", "PICBED_WP_URL", "PICBED_WP_USER",
+		"PICBED_WP_APP_PASSWORD", "PICBED_GIT_API", "PICBED_GIT_TOKEN", "PICBED_GIT_PATHS"} {
+		if _, ok := p.Env[k]; !ok {
+			t.Errorf("s.yaml does not set %s: the write-back connector cannot be configured on FC", k)
+		}
+	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("the environment s.yaml sets does not load:\n%v", err)
@@ -224,9 +231,12 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	pub, inbox := tmpl.Prefix(), "inbox/"
 	obj := func(prefix string) string { return "acs:oss:*:*:YOUR_BUCKET/" + prefix + "*" }
 	allowed := map[string][]string{ // resource -> actions picbed uses there
-		obj(inbox):                {"oss:GetObject"},
-		obj(pub):                  {"oss:PutObject", "oss:GetObject", "oss:DeleteObject"},
-		"acs:oss:*:*:YOUR_BUCKET": {"oss:ListObjects"},
+		obj(inbox): {"oss:GetObject"},
+		obj(pub):   {"oss:PutObject", "oss:GetObject", "oss:DeleteObject"},
+		// write-back jobs: the record, and the job object the OSS trigger runs
+		obj("picbed-jobs/"):         {"oss:PutObject", "oss:GetObject"},
+		obj(inbox + "picbed-jobs/"): {"oss:PutObject", "oss:DeleteObject"},
+		"acs:oss:*:*:YOUR_BUCKET":   {"oss:ListObjects"},
 	}
 	for _, tc := range []struct {
 		file        string

@@ -42,6 +42,16 @@ type Config struct {
 	// OSSStyles names an OSS image style to use for a variant width instead
 	// of inline resize parameters (PICBED_OSS_STYLE_<width>).
 	OSSStyles map[int]string
+
+	// Write-back connectors (handler/cms): a webhook from a configured CMS
+	// becomes a job that writes the post back. An empty URL leaves one off.
+	GhostURL, GhostAdminKey      string
+	WPURL, WPUser, WPAppPassword string
+	GitAPI, GitToken, GitPaths   string
+	// JobsViaInbox drops each webhook job as an object under InboxPrefix,
+	// for the OSS trigger to run (Function Compute may freeze the instance
+	// once the webhook is answered); otherwise a goroutine runs it.
+	JobsViaInbox bool
 }
 
 // The defaults of DESIGN.md.

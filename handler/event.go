@@ -79,6 +79,11 @@ func (h *Handler) processObject(ctx context.Context, in InboxObject) (Outcome, e
 		return skip("a folder marker, not a file")
 	case in.Bucket != "" && h.cfg.OSSBucket != "" && in.Bucket != h.cfg.OSSBucket:
 		return skip("event from bucket %q, but picbed writes to %q (PICBED_OSS_BUCKET)", in.Bucket, h.cfg.OSSBucket)
+	}
+	if id, ok := h.jobObject(in.Key); ok {
+		return h.processJobObject(ctx, in, id) // a webhook job queued for write-back (jobs.go)
+	}
+	switch {
 	case in.Size > h.cfg.MaxBytes:
 		return fail("%d bytes is over PICBED_MAX_BYTES (%d)", in.Size, h.cfg.MaxBytes)
 	}

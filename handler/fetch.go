@@ -17,7 +17,7 @@ import (
 // allow loopback origins (fetch.Options{AllowLoopback: true}), shorten
 // timeouts or replace the resolver; no environment variable can.
 func WithFetchOptions(o fetch.Options) Option {
-	return func(h *Handler) { h.fetcher = newFetcher(h.cfg, o) }
+	return func(h *Handler) { h.fetchOpts = o }
 }
 
 func newFetcher(cfg Config, o fetch.Options) *fetch.Fetcher {
@@ -53,7 +53,11 @@ func (h *Handler) fetchImage(ctx context.Context, rawURL string) (image, error) 
 		}
 		return image{data: data, name: path.Base(key)}, nil
 	}
-	res, err := h.fetcher.Get(ctx, rawURL)
+	f := h.fetcher
+	if ctx.Value(jobFetchKey{}) != nil {
+		f = h.jobFetcher
+	}
+	res, err := f.Get(ctx, rawURL)
 	if err != nil {
 		return image{}, err
 	}
@@ -96,4 +100,12 @@ func (h *Handler) ourKey(rawURL string) (string, bool) {
 
 func isHTTP(scheme string) bool {
 	return strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")
+}
+
+// jobFetchKey marks a write-back job's context: its fetches may reach the
+// configured CMS origins (jobFetcher), nobody else's.
+type jobFetchKey struct{}
+
+func withJobFetcher(ctx context.Context) context.Context {
+	return context.WithValue(ctx, jobFetchKey{}, true)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 
 	"picbed/storage"
 )
@@ -15,7 +16,7 @@ import (
 // wide (variants.go).
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) error {
 	key := r.PathValue("key")
-	if storage.CheckKey(key) != nil {
+	if storage.CheckKey(key) != nil || strings.HasPrefix(key, jobRecords) {
 		return errorf(http.StatusNotFound, "not_found", "no such image")
 	}
 	if r.URL.Query().Has("w") {

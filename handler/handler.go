@@ -44,8 +44,15 @@ type Handler struct {
 	// pipeline is imageproc.Process; tests slow it down or make it panic.
 	pipeline func(context.Context, []byte, imageproc.Recipe) (imageproc.Result, error)
 
-	// fetch.go: the SSRF-safe fetcher for upload by URL, rehost, webhook
-	fetcher *fetch.Fetcher
+	// fetch.go: the SSRF-safe fetcher for upload by URL, rehost, webhook;
+	// jobFetcher is the same plus the configured CMS origins (jobs.go)
+	fetchOpts  fetch.Options
+	fetcher    *fetch.Fetcher
+	jobFetcher *fetch.Fetcher
+	// jobs.go: the write-back connectors configured, and a test hook
+	// told each time a job finishes
+	connectors []connector
+	jobDone    func(id string)
 	// deletelink.go: the MAC key of delete links; nil when they are off
 	deleteKey []byte
 	// variants.go: how variant links are spelled, and (local mode) the
@@ -68,6 +75,7 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 func New(cfg Config, store Store, opts ...Option) *Handler {
 	h := &Handler{cfg: cfg, store: store, now: time.Now, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
 	h.admit = admission.New(admission.Budget(cfg.MemoryMB))
+	h.connectors = newConnectors(cfg)
 	h.deleteKey = deleteLinkKey(cfg)
 	for _, t := range cfg.Tokens {
 		d, _, _ := webhooksig.SecretDigest(t) // a token, or "sha256:<hex>" of one (validated by function/config)
@@ -139,7 +147,7 @@ func cors(hd http.Header) {
 
 // routeName is the path without keys or ids, safe to log.
 func routeName(p string) string {
-	for _, pre := range []string{"/f/", "/api/images/", "/api/v1/images/", "/api/1/delete/"} {
+	for _, pre := range []string{"/f/", "/api/jobs/", "/api/images/", "/api/v1/images/", "/api/1/delete/"} {
 		if strings.HasPrefix(p, pre) {
 			return pre + "*"
 		}

@@ -57,6 +57,11 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errorf(http.StatusBadRequest, "bad_json", "the webhook body is not JSON: %v", err)
 	}
+	// A configured CMS's webhook becomes a write-back job (jobs.go),
+	// answered at once.
+	if handled, err := h.cmsWebhook(w, r, body, payload); handled {
+		return err
+	}
 	o, err := h.parseOptions(r.URL.Query(), true)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +72,10 @@ func main() {
 	origin = startOrigin()
 	ghostKey := ghostAdminKey()
 	wpUser, wpPass := wpCreds()
-	giteaToken := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(*cmsDir, "gitea/token")))))
+	var giteaToken string
+	if strings.Contains(*only, "gitea") {
+		giteaToken = strings.TrimSpace(string(must(os.ReadFile(filepath.Join(*cmsDir, "gitea/token")))))
+	}
 	secrets = []string{strings.SplitN(ghostKey, ":", 2)[1], wpPass, giteaToken, webhookSecret}
 
 	logPath = filepath.Join(tmp, "picbed.log")
@@ -82,8 +86,10 @@ func main() {
 		"PICBED_TOKENS="+token, "PICBED_WEBHOOK_SECRET="+webhookSecret,
 		"PICBED_GHOST_URL="+*ghostBase, "PICBED_GHOST_ADMIN_KEY="+ghostKey,
 		"PICBED_WP_URL="+*wpBase, "PICBED_WP_USER="+wpUser, "PICBED_WP_APP_PASSWORD="+wpPass,
-		"PICBED_GIT_API="+*giteaBase+"/api/v1", "PICBED_GIT_TOKEN="+giteaToken,
 		"PICBED_E2E_ALLOW_ORIGINS="+origin)
+	if giteaToken != "" {
+		cmd.Env = append(cmd.Env, "PICBED_GIT_API="+*giteaBase+"/api/v1", "PICBED_GIT_TOKEN="+giteaToken)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	check(cmd.Start())
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
@@ -94,6 +100,10 @@ func main() {
 		}
 		return err == nil && r.StatusCode == 200
 	})
+	if failed {
+		fmt.Printf("picbed's log:\n%s\n", tail(string(must(os.ReadFile(logPath))), 40))
+		os.Exit(1)
+	}
 	fmt.Printf("picbed %s (pid %d), test origin %s, refused link %s\n", picbed, cmd.Process.Pid, origin, refused)
 
 	for _, name := range strings.Split(*only, ",") {
@@ -118,6 +128,7 @@ func main() {
 	}
 	fmt.Printf("\npicbed's log: %d lines, no admin key, application password, git token or webhook secret in it\n", strings.Count(logText, "\n"))
 	if failed {
+		fmt.Printf("picbed's log:\n%s\n", tail(logText, 40))
 		fmt.Println("e2e-cms: FAIL")
 		os.Exit(1)
 	}
@@ -148,7 +159,10 @@ func runGhost(key string) {
 	// An image uploaded to Ghost itself.
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	fw := must(mw.CreateFormFile("file", "e2e-ghost.png"))
+	ph := textproto.MIMEHeader{}
+	ph.Set("Content-Disposition", `form-data; name="file"; filename="e2e-ghost-`+randHex()+`.png"`)
+	ph.Set("Content-Type", "image/png")
+	fw := must(mw.CreatePart(ph))
 	fw.Write(pngBytes())
 	mw.WriteField("purpose", "image")
 	mw.Close()
@@ -560,4 +574,12 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "e2e-cms:", err)
 		os.Exit(1)
 	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -21,6 +21,7 @@ import (
 
 	"picbed/handler"
 	"picbed/handler/admission"
+	"picbed/handler/cms"
 	"picbed/handler/keys"
 	"picbed/handler/variant"
 	"picbed/handler/webhooksig"
@@ -58,6 +59,9 @@ var Variables = []string{
 	"PICBED_INBOX_PREFIX", "PICBED_INBOX_AFTER", "PICBED_WEBHOOK_SECRET", "PICBED_DELETE_SECRET",
 	"PICBED_OSS_BUCKET", "PICBED_OSS_ENDPOINT", "PICBED_OSS_REGION",
 	"PICBED_MEMORY_MB",
+	"PICBED_GHOST_URL", "PICBED_GHOST_ADMIN_KEY",
+	"PICBED_WP_URL", "PICBED_WP_USER", "PICBED_WP_APP_PASSWORD",
+	"PICBED_GIT_API", "PICBED_GIT_TOKEN", "PICBED_GIT_PATHS",
 }
 
 func init() {
@@ -270,6 +274,7 @@ func Load(getenv func(string) string) (Config, error) {
 			c.OSSStyles[w] = v
 		}
 	}
+	loadConnectors(&c, str, bad)
 
 	c.OSSBucket = str("PICBED_OSS_BUCKET", "")
 	c.OSSRegion = str("PICBED_OSS_REGION", getenv("FC_REGION"))
@@ -313,6 +318,60 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("PICBED_PUBLIC_URL", "%q is not an http(s) URL", c.PublicURL)
 	}
 	return c, errors.Join(errs...)
+}
+
+// loadConnectors reads the write-back connectors (handler/cms), each off
+// unless its URL is set, and checks each by building it: a key that is
+// not "id:secret", a URL with credentials in it, a glob that does not
+// parse stop the start. Values are never repeated in messages: they are
+// secrets. A connector without PICBED_WEBHOOK_SECRET could never be
+// triggered, so that is refused too.
+func loadConnectors(c *Config, str func(string, string) string, bad func(string, string, ...any)) {
+	c.GhostURL, c.GhostAdminKey = str("PICBED_GHOST_URL", ""), str("PICBED_GHOST_ADMIN_KEY", "")
+	c.WPURL, c.WPUser, c.WPAppPassword = str("PICBED_WP_URL", ""), str("PICBED_WP_USER", ""), str("PICBED_WP_APP_PASSWORD", "")
+	c.GitAPI, c.GitToken, c.GitPaths = str("PICBED_GIT_API", ""), str("PICBED_GIT_TOKEN", ""), str("PICBED_GIT_PATHS", "")
+	c.JobsViaInbox = c.OnFC
+	var on []string
+	check := func(urlVar, url string, needs [][2]string, build func() (string, error)) {
+		for _, nv := range needs {
+			name, v := nv[0], nv[1]
+			if url == "" && v != "" {
+				bad(name, "is set but %s is not: set both, or neither", urlVar)
+			}
+		}
+		if url == "" {
+			return
+		}
+		on = append(on, urlVar)
+		if _, err := cms.ParseBase(url); err != nil {
+			bad(urlVar, "%v", err)
+			return
+		}
+		for _, nv := range needs {
+			if name, v := nv[0], nv[1]; v == "" && name != "PICBED_GIT_PATHS" {
+				bad(name, "is required with %s", urlVar)
+				return
+			}
+		}
+		if name, err := build(); err != nil {
+			bad(name, "%v", err)
+		}
+	}
+	check("PICBED_GHOST_URL", c.GhostURL, [][2]string{{"PICBED_GHOST_ADMIN_KEY", c.GhostAdminKey}}, func() (string, error) {
+		_, err := cms.NewGhost(c.GhostURL, c.GhostAdminKey)
+		return "PICBED_GHOST_ADMIN_KEY", err
+	})
+	check("PICBED_WP_URL", c.WPURL, [][2]string{{"PICBED_WP_USER", c.WPUser}, {"PICBED_WP_APP_PASSWORD", c.WPAppPassword}}, func() (string, error) {
+		_, err := cms.NewWordPress(c.WPURL, c.WPUser, c.WPAppPassword)
+		return "PICBED_WP_URL", err
+	})
+	check("PICBED_GIT_API", c.GitAPI, [][2]string{{"PICBED_GIT_TOKEN", c.GitToken}, {"PICBED_GIT_PATHS", c.GitPaths}}, func() (string, error) {
+		_, err := cms.NewGit(c.GitAPI, c.GitToken, c.GitPaths)
+		return "PICBED_GIT_PATHS", err
+	})
+	if len(on) > 0 && c.WebhookSecret == "" {
+		bad("PICBED_WEBHOOK_SECRET", "is required with %s: the CMS's webhooks are signed with it", strings.Join(on, ", "))
+	}
 }
 
 // loadWatermark reads the PICBED_WATERMARK_* variables; nil when neither a

@@ -137,13 +137,13 @@ func ParseBase(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%q does not parse as a URL", s)
+		return nil, errors.New("does not parse as a URL")
 	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-		return nil, fmt.Errorf("%q must be an absolute http(s) URL", s)
+		return nil, errors.New("must be an absolute http(s) URL, like https://blog.example.com")
 	case u.User != nil:
 		return nil, errors.New("must not carry credentials; they have their own variables")
 	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("%q must not have a query or fragment", s)
+		return nil, errors.New("must not have a query or fragment")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""

@@ -190,7 +190,7 @@ func noChangeNote(imgs []Image) string {
 	if len(imgs) == 0 {
 		return "nothing to do: every image is already on picbed"
 	}
-	return "nothing written: no image could be rehosted (see images)"
+	return "nothing written: no new image could be rehosted (see images for why)"
 }
 
 func trunc(s string, n int) string {

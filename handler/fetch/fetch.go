@@ -55,6 +55,13 @@ type Options struct {
 	// here; handler never reads the environment itself.
 	Deny []netip.Prefix
 
+	// AllowOrigins are origins (scheme://host[:port]) the fetcher may
+	// reach even when their address is one CheckIP refuses: the blog CMS
+	// the operator configured for write-back, which often lives on a
+	// private address. Exactly those host:port pairs pass; a redirect or
+	// a link elsewhere is judged as usual.
+	AllowOrigins []string
+
 	// Resolver replaces the system resolver (tests).
 	Resolver Resolver
 }
@@ -89,8 +96,9 @@ func (o Options) withDefaults() Options {
 // Fetcher downloads URLs under Options. It is safe for concurrent use and
 // holds no per-request state beyond its connection pool.
 type Fetcher struct {
-	o      Options
-	client *http.Client
+	o       Options
+	client  *http.Client
+	allowed map[string]bool // host:port of AllowOrigins, as the transport dials them
 }
 
 // Result is a fetched body.
@@ -103,7 +111,7 @@ type Result struct {
 // New builds a Fetcher.
 func New(o Options) *Fetcher {
 	o = o.withDefaults()
-	f := &Fetcher{o: o}
+	f := &Fetcher{o: o, allowed: allowedAddrs(o.AllowOrigins)}
 	tr := &http.Transport{
 		Proxy:                  nil, // never from the environment: a proxy would dial for us, unchecked
 		DialContext:            f.dial,
@@ -175,6 +183,12 @@ func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, err
 	if err != nil {
 		return nil, err
 	}
+	if f.allowed[strings.ToLower(addr)] {
+		// The operator named this origin: no address check, and no
+		// Control hook (which would refuse its private address).
+		d := net.Dialer{Timeout: f.o.ConnectTimeout}
+		return d.DialContext(ctx, network, addr)
+	}
 	var ips []netip.Addr
 	if ip, err := netip.ParseAddr(strings.TrimSuffix(host, ".")); err == nil {
 		ips = []netip.Addr{ip}
@@ -209,6 +223,25 @@ func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, err
 		}
 	}
 	return nil, last
+}
+
+// allowedAddrs turns origins into the host:port the transport dials for
+// them (the scheme's default port filled in). Origins that do not parse
+// allow nothing.
+func allowedAddrs(origins []string) map[string]bool {
+	m := map[string]bool{}
+	for _, o := range origins {
+		u, err := url.Parse(strings.TrimSpace(o))
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			continue
+		}
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+		m[strings.ToLower(net.JoinHostPort(u.Hostname(), port))] = true
+	}
+	return m
 }
 
 // control is the last check, on the address the socket is about to
