@@ -77,6 +77,10 @@ type Job struct {
 
 var jobID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
+// WithJobDone calls fn with a job's id each time a job has run and its
+// record is written (tests wait on it instead of on the clock).
+func WithJobDone(fn func(id string)) Option { return func(h *Handler) { h.jobDone = fn } }
+
 // newConnectors builds the connectors cfg configures.
 func newConnectors(cfg Config) []connector {
 	var cs []connector
