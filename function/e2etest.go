@@ -11,11 +11,11 @@ import (
 )
 
 // testOptions, in the e2etest build only (make e2e-cms), let the fetcher
-// reach the test origins PICBED_E2E_ALLOW_ORIGINS names (a loopback server
+// reach the test origins E2ETEST_ALLOW_ORIGINS names (a loopback server
 // standing in for the remote web). No release build reads that variable.
 func testOptions() []handler.Option {
 	var origins []string
-	for _, o := range strings.Split(os.Getenv("PICBED_E2E_ALLOW_ORIGINS"), ",") {
+	for _, o := range strings.Split(os.Getenv("E2ETEST_ALLOW_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			origins = append(origins, o)
 		}

@@ -86,7 +86,7 @@ func main() {
 		"PICBED_TOKENS="+token, "PICBED_WEBHOOK_SECRET="+webhookSecret,
 		"PICBED_GHOST_URL="+*ghostBase, "PICBED_GHOST_ADMIN_KEY="+ghostKey,
 		"PICBED_WP_URL="+*wpBase, "PICBED_WP_USER="+wpUser, "PICBED_WP_APP_PASSWORD="+wpPass,
-		"PICBED_E2E_ALLOW_ORIGINS="+origin)
+		"E2ETEST_ALLOW_ORIGINS="+origin)
 	if giteaToken != "" {
 		cmd.Env = append(cmd.Env, "PICBED_GIT_API="+*giteaBase+"/api/v1", "PICBED_GIT_TOKEN="+giteaToken)
 	}

@@ -21,7 +21,7 @@ up http://127.0.0.1:18081/wp-login.php || bash "$SHARED/wordpress/setup.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# e2etest: the one build that lets PICBED_E2E_ALLOW_ORIGINS name a loopback
+# e2etest: the one build that lets E2ETEST_ALLOW_ORIGINS name a loopback
 # test origin for the fetcher; no release build reads that variable.
 go build -tags nodynamic,e2etest -o "$tmp/picbed" ./function
 go run ./e2e/cms -bin "$tmp/picbed" -cms-dir "$CMS_DIR" "$@"

@@ -56,6 +56,7 @@ func TestConfigConnectorRefusals(t *testing.T) {
 		{"git api not a url", map[string]string{"PICBED_GIT_API": "git.example.com"}, "PICBED_GIT_API"},
 		{"git bad glob", map[string]string{"PICBED_GIT_PATHS": "posts/[.md"}, "PICBED_GIT_PATHS"},
 		{"no webhook secret", map[string]string{"PICBED_WEBHOOK_SECRET": "-"}, "PICBED_WEBHOOK_SECRET"},
+		{"webhook secret as a digest", map[string]string{"PICBED_WEBHOOK_SECRET": "sha256:" + strings.Repeat("ab", 32)}, "PICBED_WEBHOOK_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(env(cmsEnv(tc.env)))

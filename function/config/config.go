@@ -371,6 +371,8 @@ func loadConnectors(c *Config, str func(string, string) string, bad func(string,
 	})
 	if len(on) > 0 && c.WebhookSecret == "" {
 		bad("PICBED_WEBHOOK_SECRET", "is required with %s: the CMS's webhooks are signed with it", strings.Join(on, ", "))
+	} else if _, digest, _ := webhooksig.SecretDigest(c.WebhookSecret); len(on) > 0 && digest {
+		bad("PICBED_WEBHOOK_SECRET", "cannot be a sha256: digest with %s: Ghost, WordPress and Git forges sign with HMAC, which needs the secret itself", strings.Join(on, ", "))
 	}
 }
 
