@@ -32,6 +32,13 @@ func Document(name, bucket string) string {
 	return strings.ReplaceAll(string(b), "YOUR_BUCKET", bucket)
 }
 
+// The RAM roles s.yaml names: the function runs as FunctionRole, and the
+// OSS trigger invokes it as EventRole. deploy/setup creates both.
+const (
+	FunctionRole = "picbed-fc"
+	EventRole    = "AliyunOSSEventNotificationRole"
+)
+
 // Credentials are an AccessKey pair, with the STS token when temporary.
 type Credentials struct {
 	ID, Secret, Token string

@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
+	"picbed/deploy"
 	"picbed/function/config"
 	"picbed/handler/keys"
 )
@@ -36,8 +37,9 @@ type sFile struct {
 				MaxAsyncRetryAttempts *int `yaml:"maxAsyncRetryAttempts"`
 			} `yaml:"asyncInvokeConfig"`
 			Triggers []struct {
-				Type   string `yaml:"triggerType"`
-				Config struct {
+				Type           string `yaml:"triggerType"`
+				InvocationRole string `yaml:"invocationRole"`
+				Config         struct {
 					AuthType string   `yaml:"authType"`
 					Methods  []string `yaml:"methods"`
 					Events   []string `yaml:"events"`
@@ -112,8 +114,8 @@ func TestSYamlMatchesTheCode(t *testing.T) {
 	if p.MemorySize < 2048 || p.Timeout < 60 || p.CPU < 1 {
 		t.Errorf("memory %d MB, cpu %v, timeout %d s: too small for a 48 MP photo", p.MemorySize, p.CPU, p.Timeout)
 	}
-	if !strings.Contains(p.Role, ":role/") {
-		t.Errorf("role %q is not a RAM role: the function must run with STS credentials", p.Role)
+	if !strings.HasSuffix(p.Role, ":role/"+deploy.FunctionRole) {
+		t.Errorf("role %q is not the RAM role %s that make deploy creates: the function must run with its STS credentials", p.Role, deploy.FunctionRole)
 	}
 	if r := p.AsyncInvokeConfig.MaxAsyncRetryAttempts; r == nil || *r < 1 || *r > 3 {
 		t.Errorf("asyncInvokeConfig.maxAsyncRetryAttempts = %v, want a deliberate 1..3", r)
@@ -165,6 +167,9 @@ func TestSYamlMatchesTheCode(t *testing.T) {
 			}
 		case "oss":
 			sawOSS = true
+			if !strings.HasSuffix(tr.InvocationRole, ":role/"+deploy.EventRole) {
+				t.Errorf("OSS trigger invocationRole %q, want the role %s that make deploy creates", tr.InvocationRole, deploy.EventRole)
+			}
 			prefix := resolve(tr.Config.Filter.Key.Prefix, vars)
 			if prefix != cfg.InboxPrefix || prefix != "inbox/" {
 				t.Errorf("OSS trigger prefix %q, want PICBED_INBOX_PREFIX %q (the default inbox/)", prefix, cfg.InboxPrefix)

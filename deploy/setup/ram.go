@@ -13,12 +13,13 @@ import (
 	"picbed/deploy"
 )
 
-// The roles s.yaml names and the policies they need.
+// The roles s.yaml names (deploy.FunctionRole, deploy.EventRole) and
+// the policies they get.
 const (
-	FunctionRole   = "picbed-fc"                      // s.yaml role
-	FunctionPolicy = "picbed-oss"                     // deploy/ram-policy*.json
-	EventRole      = "AliyunOSSEventNotificationRole" // s.yaml invocationRole of the OSS trigger
-	EventPolicy    = "AliyunFCInvocationAccess"       // the system policy the console attaches to it
+	FunctionRole   = deploy.FunctionRole
+	FunctionPolicy = "picbed-oss" // deploy/ram-policy*.json
+	EventRole      = deploy.EventRole
+	EventPolicy    = "AliyunFCInvocationAccess" // the system policy the console attaches to it
 )
 
 // ramClient is the official SDK's RAM client, pointed at endpoint
