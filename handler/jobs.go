@@ -143,7 +143,7 @@ func (h *Handler) cmsWebhook(w http.ResponseWriter, r *http.Request, body []byte
 func (h *Handler) queueJob(ctx context.Context, t cms.Target) (Job, bool, error) {
 	sum := sha256.Sum256([]byte(t.Key()))
 	id := hex.EncodeToString(sum[:12])
-	if old, err := h.readJob(ctx, id); err == nil && old.Status != jobFailed {
+	if old, err := h.readJob(ctx, id); err == nil && old.Status != jobFailed && !h.stale(old) {
 		return old, true, nil
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return Job{}, false, err
@@ -162,6 +162,13 @@ func (h *Handler) queueJob(ctx context.Context, t cms.Target) (Job, bool, error)
 	}
 	go h.runJob(context.WithoutCancel(ctx), id)
 	return job, false, nil
+}
+
+// stale tells a job that was queued or running long past any run's budget:
+// its runner is gone (a local server restarted mid-job), so a redelivery
+// of the event starts it again instead of being answered as a duplicate.
+func (h *Handler) stale(j Job) bool {
+	return (j.Status == jobQueued || j.Status == jobRunning) && h.now().Sub(j.Updated) > 2*jobBudget
 }
 
 // runJob runs a recorded job: the connector reads, rewrites and writes

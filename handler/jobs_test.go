@@ -235,3 +235,28 @@ func TestWebhookIgnoredAndUnclaimed(t *testing.T) {
 		t.Errorf("stored %v", objs)
 	}
 }
+
+// TestStaleJobRunsAgain: a job left "running" by a runner that died (a
+// local restart) is started again by a redelivery once it is past any
+// run's budget; a fresh one is a duplicate.
+func TestStaleJobRunsAgain(t *testing.T) {
+	e := newJobEnv(t, true) // via the inbox: nothing runs until ProcessObject
+	var now atomic.Int64 // the handler's clock, moved between requests
+	now.Store(time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC).UnixNano())
+	e.h.now = func() time.Time { return time.Unix(0, now.Load()).UTC() }
+	body := `{"post":{"current":{"id":"` + ghostPost + `","updated_at":"x"}}}`
+	_, m := e.send1(t, body)
+	id := m["job"].(string)
+	j := e.job(t, id)
+	j.Status = jobRunning
+	if err := e.h.writeJob(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	if _, m := e.send1(t, body); m["duplicate"] != true {
+		t.Errorf("a running job redelivered: %v; want duplicate", m)
+	}
+	now.Add(int64(2*jobBudget + time.Second))
+	if _, m := e.send1(t, body); m["duplicate"] != false || m["job"] != id {
+		t.Errorf("a stale job redelivered: %v; want it queued again", m)
+	}
+}

@@ -120,6 +120,7 @@ func main() {
 		fmt.Printf("--- %s took %.1fs\n", name, time.Since(start).Seconds())
 	}
 
+	webhookTimes()
 	logText := string(must(os.ReadFile(logPath)))
 	for _, s := range secrets {
 		if s != "" && strings.Contains(logText, s) {
@@ -472,6 +473,29 @@ func jobLines(cms string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// webhookTimes reports how fast picbed answered the CMSes' webhooks (its
+// request log lines): the work happens after the answer.
+func webhookTimes() {
+	f := must(os.Open(logPath))
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n, worst := 0, 0.0
+	statuses := map[string]int{}
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "request" && m["route"] == "/webhook" {
+			n++
+			statuses[fmt.Sprint(m["status"])]++
+			if d, _ := m["duration_ms"].(float64); d > worst {
+				worst = d
+			}
+		}
+	}
+	fmt.Printf("\nPOST /webhook answered %d times (status: count %v), slowest answer %.0f ms\n", n, statuses, worst)
+	expect(n > 0 && worst < 1000, "every webhook answered within a second")
 }
 
 // ---- the remote test origin
