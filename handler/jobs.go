@@ -336,11 +336,7 @@ func (cr cmsRewriter) Rewrite(ctx context.Context, docs []cms.Doc, base string) 
 	if base == "" {
 		b = nil
 	}
-	plan := cr.h.planRehost(links, b)
-	rctx, cancel := context.WithTimeout(ctx, rehostBudget)
-	defer cancel()
-	results := cr.h.rehostAll(rctx, plan, cr.rc)
-	repl := plan.replacements(results)
+	results, repl := cr.h.rehostResults(ctx, links, b, cr.rc)
 	out := make([]string, len(docs))
 	for i, d := range docs {
 		out[i] = rewriteString(d.Field, d.Text, repl, 0)

@@ -76,11 +76,18 @@ func (h *Handler) rehost(w http.ResponseWriter, r *http.Request) error {
 // rehostLinks moves the images links point to here, within rehostBudget:
 // the answer's per-image part, and each written link's new URL.
 func (h *Handler) rehostLinks(ctx context.Context, links []extract.Link, base *url.URL, rc imageproc.Recipe) (map[string]any, map[string]string) {
+	results, repl := h.rehostResults(ctx, links, base, rc)
+	return rehostAnswer(results), repl
+}
+
+// rehostResults is rehostLinks with one result per source instead of the
+// answer (write-back jobs record them).
+func (h *Handler) rehostResults(ctx context.Context, links []extract.Link, base *url.URL, rc imageproc.Recipe) ([]Rehosted, map[string]string) {
 	plan := h.planRehost(links, base)
 	ctx, cancel := context.WithTimeout(ctx, rehostBudget)
 	defer cancel()
 	results := h.rehostAll(ctx, plan, rc)
-	return rehostAnswer(results), plan.replacements(results)
+	return results, plan.replacements(results)
 }
 
 // readRehostBody reads the document: JSON {"markdown"} / {"html"}, or a
