@@ -9,6 +9,7 @@ package imageproc
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -17,9 +18,12 @@ import (
 	"time"
 
 	"picbed/imageproc/internal/jpegx"
+	"picbed/imageproc/internal/quality"
+	"picbed/imageproc/internal/vp8"
 	"picbed/imageproc/internal/wasmcodec"
 
 	xdraw "golang.org/x/image/draw"
+	xwebp "golang.org/x/image/webp"
 )
 
 func BenchmarkLevers(b *testing.B) {
@@ -105,6 +109,50 @@ func BenchmarkHEICLevers(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64((leverCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// BenchmarkWebPLevers: libwebp's method (effort) for the standard job's
+// 1920x1440 picture at q82: CPU, bytes and SSIM against the pixels encoded.
+func BenchmarkWebPLevers(b *testing.B) {
+	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
+	if err != nil {
+		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
+	}
+	h, err := ReadHeader(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := decode(context.Background(), src, h, 1920.0/float64(h.Width))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rgba := toRGBA(resized(b, m, 1920, 1440))
+	for _, c := range []struct{ method, q int }{{0, 82}, {1, 82}, {2, 82}, {3, 82}, {4, 82}, {2, 86}, {2, 88}, {2, 90}, {1, 88}} {
+		method := c.method
+		b.Run(fmt.Sprintf("method-%d-q%d", method, c.q), func(b *testing.B) {
+			var out []byte
+			c0 := leverCPU()
+			for i := 0; i < b.N; i++ {
+				if out, err = encodeWebP(rgba, wasmcodec.WebPOptions{Quality: c.q, Method: method}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((leverCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(len(out)), "out-B")
+			got, err := xwebp.Decode(bytes.NewReader(out))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if c, ok := vp8.ToNRGBA(got); ok {
+				got = c
+			}
+			s, err := quality.Compare(got, rgba, image.Rectangle{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(s.SSIM, "ssim")
 		})
 	}
 }
