@@ -92,7 +92,7 @@ BENCH_PHOTOS ?= bench/photos
 BENCHTIME ?= 3x
 bench: $(BENCH_PHOTOS)/logo.png
 	mkdir -p bench/out
-	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Standard|Plain|WebP|Light|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	$(GO) test -tags $(TAGS) -run '^$$' -bench '^Benchmark(Standard|Plain|WebP|Light|LightReencode|PeakRSS|HEIC|HEIC48PeakRSS)$$' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
 	$(GO) run -tags $(TAGS) ./imageproc/internal/benchsum -go bench/out/picbed.txt
 
@@ -105,8 +105,10 @@ FUZZTIME ?= 30s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) TAGS=$(TAGS) scripts/fuzz.sh
 
-## bench-peers: the standard job with sharp (libvips, npm into bench/.cache)
-## and with picbed in the same run, and the ratios
+## bench-peers: every row of the performance table against its peer in one run:
+## standard, plain and WebP jobs against sharp (libvips, npm into bench/.cache),
+## 12 MP / 48 MP HEIC against vipsthumbnail (Debian libvips-tools), cold start
+## through the real binary (tools/coldstart); then the ratios
 SHARP_VERSION ?= 0.34.5
 bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.json
 	mkdir -p bench/out
@@ -114,14 +116,19 @@ bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.js
 	FORMAT=webp node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-webp 1 > bench/out/sharp-webp.jsonl
 	JOB=plain node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) bench/out/sharp-plain 3 > bench/out/sharp-plain.jsonl
 	for f in $(BENCH_PHOTOS)/std/*.jpg; do node bench/peers/sharp.mjs bench/.cache $(BENCH_PHOTOS) - 1 one $$f; done > bench/out/sharp-rss.jsonl
-	$(GO) test -tags $(TAGS) -run '^$$' -bench 'Standard|Plain|PeakRSS' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	@command -v vipsthumbnail >/dev/null || { echo "bench-peers: vipsthumbnail is missing (apt-get install libvips-tools)"; exit 1; }
+	python3 bench/peers/vipsthumbnail.py bench/out/vips 3 $(BENCH_PHOTOS)/heic/h0*.heic > bench/out/vips-heic.jsonl
+	python3 bench/peers/vipsthumbnail.py bench/out/vips 1 $(BENCH_PHOTOS)/heic/h48.heic > bench/out/vips-heic48.jsonl
+	$(GO) run -tags $(TAGS) ./tools/coldstart -runs 3 > bench/out/cold.jsonl
+	$(GO) test -tags $(TAGS) -run '^$$' -bench '^Benchmark(Standard|Plain|PeakRSS|HEIC|HEIC48PeakRSS)$$' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
-	$(GO) test -tags $(TAGS) -run '^$$' -bench 'WebP' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
+	$(GO) test -tags $(TAGS) -run '^$$' -bench '^BenchmarkWebP$$' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
 		s=$$?; cat bench/out/picbed-webp.txt; cat bench/out/picbed-webp.txt >> bench/out/picbed.txt; exit $$s
 	$(GO) run -tags $(TAGS) ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
 		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl \
 		-peer-webp bench/out/sharp-webp.jsonl -peer-webp-out bench/out/sharp-webp \
-		-peer-plain bench/out/sharp-plain.jsonl -peer-plain-out bench/out/sharp-plain | tee bench/out/peers.txt
+		-peer-plain bench/out/sharp-plain.jsonl -peer-plain-out bench/out/sharp-plain \
+		-peer-heic bench/out/vips-heic.jsonl -peer-heic48 bench/out/vips-heic48.jsonl -cold bench/out/cold.jsonl | tee bench/out/peers.txt
 
 bench/.cache/node_modules/sharp/package.json:
 	mkdir -p bench/.cache

@@ -4,7 +4,13 @@
 // bytes, quality against the reference and peak RSS, and with a peer the
 // ratios picbed/peer.
 //
+// With -peer-heic (vipsthumbnail on the HEIC photos), -cold (tools/coldstart)
+// it also prints those rows, and at the end the summary: every row of the
+// performance issue's table with its ratio to the peer, from this one run.
+//
 // Usage: benchsum -go bench.txt [-peer sharp.jsonl -peer-out DIR -peer-rss rss.jsonl -photos DIR]
+//
+//	[-peer-heic vips.jsonl -peer-heic48 vips48.jsonl -cold cold.jsonl]
 package main
 
 import (
@@ -31,7 +37,11 @@ import (
 // row is one photo's figures for one pipeline.
 type row struct {
 	cpu, wall, bytes, psnr, ssim, peak, allocs, allocB float64
+	jobCPU, jobWall                                    float64 // one job in a fresh process
 }
+
+// summary collects the issue table's rows: job, picbed/peer CPU ratio, peer.
+var summary [][3]string
 
 func main() {
 	goOut := flag.String("go", "", "go test -bench output")
@@ -43,7 +53,11 @@ func main() {
 	peerPlain := flag.String("peer-plain", "", "peer results of the job without watermark, JSON lines")
 	peerPlainOut := flag.String("peer-plain-out", "", "directory with the peer's outputs of that job")
 	photos := flag.String("photos", "bench/photos", "the photo set (for references)")
+	peerHEIC := flag.String("peer-heic", "", "vipsthumbnail on the 12 MP HEICs, JSON lines")
+	peerHEIC48 := flag.String("peer-heic48", "", "vipsthumbnail on the 48 MP HEIC, JSON lines (with peak_mib)")
+	cold := flag.String("cold", "", "tools/coldstart output, JSON lines")
 	flag.Parse()
+	defer printSummary()
 	jobs, err := parseGo(*goOut)
 	if err != nil {
 		fail(err)
@@ -67,21 +81,93 @@ func main() {
 				fail(err)
 			}
 		}
-		compare("standard job", jobs["Standard"], jobs["PeakRSS"], peers)
+		compare("standard job", "sharp", jobs["Standard"], jobs["PeakRSS"], peers)
 	}
 	if *peerPlain != "" {
 		peers, err := parsePeer(*peerPlain, *peerPlainOut, *photos)
 		if err != nil {
 			fail(err)
 		}
-		compare("plain job (no watermark)", jobs["Plain"], nil, peers)
+		compare("plain job (no watermark)", "sharp", jobs["Plain"], nil, peers)
 	}
 	if *peerWebP != "" {
 		peers, err := parsePeer(*peerWebP, *peerWebPOut, *photos)
 		if err != nil {
 			fail(err)
 		}
-		compare("WebP job", jobs["WebP"], nil, peers)
+		compare("WebP job", "sharp", jobs["WebP"], nil, peers)
+	}
+	if *peerHEIC != "" {
+		peers, err := parsePeer(*peerHEIC, "", *photos)
+		if err != nil {
+			fail(err)
+		}
+		compare("HEIC 12 MP -> fit 1920 JPEG", "vipsthumbnail", jobs["HEIC"], nil, peers)
+	}
+	if h := jobs["HEIC48PeakRSS"]["h48"]; h.peak > 0 {
+		fmt.Printf("\n48 MP HEIC, standard job in a fresh process (codecs loaded from the cache): CPU %.0f ms, wall %.0f ms, peak RSS %.1f MiB\n",
+			h.jobCPU, h.jobWall, h.peak)
+		if *peerHEIC48 != "" {
+			peers, err := parsePeer(*peerHEIC48, "", *photos)
+			if err != nil {
+				fail(err)
+			}
+			if p := peers["h48"]; p.cpu > 0 {
+				fmt.Printf("  vipsthumbnail (fit 1920, no watermark): CPU %.0f ms, wall %.0f ms, peak RSS %.1f MiB\n", p.cpu, p.wall, p.peak)
+			}
+		}
+	}
+	if *cold != "" {
+		if err := printCold(*cold); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// printCold prints tools/coldstart's rows: process start to the first
+// answer, and per codec the first upload that needs it against the second.
+func printCold(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\ncold start through the real binary (medians of fresh processes; CPU of the server process, 10 ms ticks)\n")
+	fmt.Printf("%-14s %10s | %-5s %9s %9s %9s | %9s %9s %9s\n", "mode", "start ms", "codec", "1st cpu", "2nd cpu", "extra", "1st wall", "2nd wall", "extra")
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var c struct {
+			Mode       string             `json:"mode"`
+			Start      float64            `json:"start_to_healthz_ms"`
+			FirstWall  map[string]float64 `json:"first_wall_ms"`
+			SecondWall map[string]float64 `json:"second_wall_ms"`
+			FirstCPU   map[string]float64 `json:"first_cpu_ms"`
+			SecondCPU  map[string]float64 `json:"second_cpu_ms"`
+		}
+		if err := json.Unmarshal(line, &c); err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		for _, k := range []string{"heic", "avif", "webp"} {
+			fmt.Printf("%-14s %10.1f | %-5s %9.0f %9.0f %+9.0f | %9.0f %9.0f %+9.0f\n", c.Mode, c.Start, k,
+				c.FirstCPU[k], c.SecondCPU[k], c.FirstCPU[k]-c.SecondCPU[k], c.FirstWall[k], c.SecondWall[k], c.FirstWall[k]-c.SecondWall[k])
+		}
+		if c.Mode == "shipped-cache" {
+			summary = append(summary, [3]string{"first HEIC in a fresh process vs the second (CPU, shipped cache)",
+				fmt.Sprintf("%+.0f ms", c.FirstCPU["heic"]-c.SecondCPU["heic"]), "target <= +150 ms"},
+				[3]string{"process start to first answer", fmt.Sprintf("%.1f ms", c.Start), "target < 50 ms"})
+		}
+	}
+	return nil
+}
+
+func printSummary() {
+	if len(summary) == 0 {
+		return
+	}
+	fmt.Printf("\nsummary (this run)\n| job | picbed / peer (CPU) | peer |\n|---|---|---|\n")
+	for _, r := range summary {
+		fmt.Printf("| %s | %s | %s |\n", r[0], r[1], r[2])
 	}
 }
 
@@ -132,6 +218,10 @@ func parseGo(path string) (map[string]map[string]row, error) {
 				r.ssim = v
 			case "peak-MiB":
 				r.peak = v
+			case "job-cpu-ms":
+				r.jobCPU = v
+			case "job-wall-ms":
+				r.jobWall = v
 			case "allocs/op":
 				r.allocs = v
 			case "B/op":
@@ -216,12 +306,13 @@ func parsePeer(path, outDir, photos string) (map[string]row, error) {
 			CPU   float64 `json:"cpu_ms"`
 			Wall  float64 `json:"wall_ms"`
 			Bytes float64 `json:"bytes"`
+			Peak  float64 `json:"peak_mib"`
 		}
 		if err := json.Unmarshal(line, &p); err != nil {
 			return nil, fmt.Errorf("%s: %v", path, err)
 		}
-		name := strings.TrimSuffix(p.File, ".jpg")
-		r := row{cpu: p.CPU, wall: p.Wall, bytes: p.Bytes}
+		name := strings.TrimSuffix(strings.TrimSuffix(p.File, ".jpg"), ".heic")
+		r := row{cpu: p.CPU, wall: p.Wall, bytes: p.Bytes, peak: p.Peak}
 		if outDir != "" {
 			file := p.File
 			if _, err := os.Stat(filepath.Join(outDir, file)); err != nil {
@@ -287,10 +378,10 @@ func score(outPath, refPath string) (quality.Scores, error) {
 
 // compare prints picbed against the peer photo by photo, and the medians
 // of the ratios picbed/peer.
-func compare(title string, ours, rss, peer map[string]row) {
-	fmt.Printf("\n%s: picbed vs sharp (ratio = picbed / sharp; lower is better for cpu, wall, bytes)\n", title)
+func compare(title, peerName string, ours, rss, peer map[string]row) {
+	fmt.Printf("\n%s: picbed vs %s (ratio = picbed / peer; lower is better for cpu, wall, bytes)\n", title, peerName)
 	fmt.Printf("%-6s %8s %8s %6s | %8s %8s %6s | %9s %9s %6s | %7s %7s\n",
-		"photo", "cpu ms", "sharp", "ratio", "wall ms", "sharp", "ratio", "bytes", "sharp", "ratio", "SSIM", "sharp")
+		"photo", "cpu ms", "peer", "ratio", "wall ms", "peer", "ratio", "bytes", "peer", "ratio", "SSIM", "peer")
 	ratios := map[string]row{}
 	for _, k := range sortedKeys(peer) {
 		o, p := ours[k], peer[k]
@@ -303,6 +394,10 @@ func compare(title string, ours, rss, peer map[string]row) {
 			k, o.cpu, p.cpu, r.cpu, o.wall, p.wall, r.wall, o.bytes, p.bytes, r.bytes, o.ssim, p.ssim)
 	}
 	get := func(f func(row) float64) float64 { return median(ratios, f) }
+	if len(ratios) > 0 {
+		summary = append(summary, [3]string{fmt.Sprintf("%s, %d photos", title, len(ratios)),
+			fmt.Sprintf("%.2fx", get(func(r row) float64 { return r.cpu })), peerName})
+	}
 	fmt.Printf("%-6s %8.1f %8.1f %6.2f | %8.1f %8.1f %6.2f | %9.0f %9.0f %6.3f | %7.4f %7.4f\n", "median",
 		median(ours, func(r row) float64 { return r.cpu }), median(peer, func(r row) float64 { return r.cpu }), get(func(r row) float64 { return r.cpu }),
 		median(ours, func(r row) float64 { return r.wall }), median(peer, func(r row) float64 { return r.wall }), get(func(r row) float64 { return r.wall }),
@@ -317,7 +412,7 @@ func compare(title string, ours, rss, peer map[string]row) {
 	if len(pk) > 0 && len(rss) > 0 {
 		sort.Float64s(pk)
 		o := maxOf(rss, func(r row) float64 { return r.peak })
-		fmt.Printf("peak RSS, one job in a fresh process (max over photos): picbed %.1f MiB, sharp %.1f MiB, ratio %.2f\n",
+		fmt.Printf("peak RSS, one job in a fresh process (max over photos): picbed %.1f MiB, peer %.1f MiB, ratio %.2f\n",
 			o, pk[len(pk)-1], o/pk[len(pk)-1])
 	}
 }
