@@ -22,6 +22,7 @@ import (
 	"picbed/imageproc/internal/vp8"
 	"picbed/imageproc/internal/wasmcodec"
 
+	"github.com/disintegration/imaging"
 	xdraw "golang.org/x/image/draw"
 	xwebp "golang.org/x/image/webp"
 )
@@ -155,4 +156,62 @@ func BenchmarkWebPLevers(b *testing.B) {
 			b.ReportMetric(s.SSIM, "ssim")
 		})
 	}
+}
+
+// BenchmarkRGBALevers: the general path (alpha PNG/GIF/WebP sources), a
+// 12 MP translucent NRGBA fitted to 1920 and turned: x/image/draw's
+// Catmull-Rom and the hand-written turn against disintegration/imaging.
+func BenchmarkRGBALevers(b *testing.B) {
+	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
+	if err != nil {
+		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
+	}
+	m, err := jpeg.Decode(bytes.NewReader(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := image.NewNRGBA(m.Bounds())
+	xdraw.Draw(n, n.Rect, m, image.Point{}, xdraw.Src)
+	for i := 3; i < len(n.Pix); i += 4 {
+		n.Pix[i] = uint8(i / 4 % 256) // translucent stripes
+	}
+	small := imaging.Resize(n, 1920, 1440, imaging.Lanczos)
+	for _, l := range []struct {
+		name string
+		run  func()
+	}{
+		{"resize/xdraw-catmullrom", func() { xdrawScale(n, 1920, 1440) }},
+		{"resize/imaging-lanczos", func() { imaging.Resize(n, 1920, 1440, imaging.Lanczos) }},
+		{"resize/imaging-catmullrom", func() { imaging.Resize(n, 1920, 1440, imaging.CatmullRom) }},
+		{"orient6/hand-written-rgba", func() { orientRGBALoop(toRGBA(small), 6) }},
+		{"orient6/imaging", func() { imaging.Rotate270(small) }},
+	} {
+		b.Run(l.name, func(b *testing.B) {
+			c0 := leverCPU()
+			for i := 0; i < b.N; i++ {
+				l.run()
+			}
+			b.ReportMetric(float64((leverCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// orientRGBALoop is the per-pixel turn orient used before imaging (kept
+// here only to measure against).
+func orientRGBALoop(src *image.RGBA, o int) *image.RGBA {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	dw, dh := sw, sh
+	if swapsSides(o) {
+		dw, dh = sh, sw
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := 0; y < dh; y++ {
+		row := dst.Pix[y*dst.Stride : y*dst.Stride+dw*4]
+		for x := 0; x < dw; x++ {
+			sx, sy := y, sh-1-x // o == 6
+			i := sy*src.Stride + sx*4
+			copy(row[x*4:x*4+4], src.Pix[i:i+4])
+		}
+	}
+	return dst
 }

@@ -17,8 +17,8 @@ package imageproc
 //	resize(img image.Image, src image.Point, w, h int) (image.Image, error)
 //	    img (decoded from a picture of src pixels, which may end inside
 //	    img's last row and column) scaled to exactly w x h with a good
-//	    filter (Lanczos3 / Catmull-Rom), alpha handled premultiplied. Returns *image.RGBA, or planes
-//	    (*image.YCbCr, *image.Gray) for opaque JPEG pixels.
+//	    filter (Lanczos3), alpha weighted. Returns planes (*image.YCbCr,
+//	    *image.Gray) for opaque JPEG/HEIC pixels, else *image.NRGBA.
 //	encode(img image.Image, f Format, quality int) ([]byte, error)
 //	    img written as JPEG, PNG, GIF or WebP; quality 1-100 for the lossy
 //	    formats, or losslessQuality for lossless WebP. Writes no metadata.
@@ -45,8 +45,8 @@ import (
 	"picbed/imageproc/internal/vp8"
 	"picbed/imageproc/internal/wasmcodec"
 
+	"github.com/disintegration/imaging"
 	"golang.org/x/image/bmp"
-	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/tiff"
 	xwebp "golang.org/x/image/webp"
 )
@@ -181,10 +181,10 @@ func checkJPEG(src []byte) error {
 // orient/watermark work on 4:2:0 planes directly (others go through toRGBA
 // once). A *jpegx.Split (luma and chroma decoded at different scales)
 // comes out as a 4:2:0 *image.YCbCr. Anything else goes through
-// x/image/draw's Catmull-Rom into *image.RGBA, which premultiplies
-// non-premultiplied sources, so transparent pixels do not bleed their
-// (meaningless) colour into opaque neighbours. A panic in a resize worker
-// is returned as an error.
+// disintegration/imaging's Lanczos into *image.NRGBA, which weights colour
+// by alpha, so transparent pixels do not bleed their (meaningless) colour
+// into opaque neighbours. A panic in a resize worker is returned as an
+// error.
 func resize(img image.Image, src image.Point, w, h int) (image.Image, error) {
 	X, Y := float64(src.X), float64(src.Y)
 	if m, ok := img.(*jpegx.Split); ok { // 4:2:0 JPEG, chroma decoded smaller: 4:2:0 out
@@ -215,9 +215,10 @@ func resize(img image.Image, src image.Point, w, h int) (image.Image, error) {
 		b := img.Bounds()
 		return resample.ResizePlanesScaled(img, w, h, extent(X, b.Dx())/float64(w), extent(Y, b.Dy())/float64(h), resample.Lanczos3)
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	return dst, nil
+	// the general path (alpha, palettes, 16-bit...): imaging's Lanczos on
+	// straight RGBA, weighting colour by alpha (27 % less CPU than
+	// x/image/draw's Catmull-Rom, BenchmarkRGBALevers)
+	return imaging.Resize(img, w, h, imaging.Lanczos), nil
 }
 
 // extent is how many of the n samples a decoder returned for a side of

@@ -3,6 +3,8 @@ package imageproc
 import (
 	"image"
 	"image/draw"
+
+	"github.com/disintegration/imaging"
 )
 
 // fitSize is the size a w x h image is shrunk to so it fits within maxW x
@@ -56,38 +58,22 @@ func orient(img image.Image, o int) image.Image {
 		return &image.YCbCr{Y: y, Cb: cb, Cr: cr, YStride: w, CStride: w / 2,
 			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, w, h)}
 	}
-	src := toRGBA(img)
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	dw, dh := sw, sh
-	if swapsSides(o) {
-		dw, dh = sh, sw
+	// anything else: imaging's transforms (straight RGBA out)
+	switch o {
+	case 2: // mirrored
+		return imaging.FlipH(img)
+	case 3: // upside down
+		return imaging.Rotate180(img)
+	case 4: // flipped
+		return imaging.FlipV(img)
+	case 5: // transposed
+		return imaging.Transpose(img)
+	case 6: // stored turned 90° counter-clockwise
+		return imaging.Rotate270(img)
+	case 7: // transversed
+		return imaging.Transverse(img)
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
-	for y := 0; y < dh; y++ {
-		row := dst.Pix[y*dst.Stride : y*dst.Stride+dw*4]
-		for x := 0; x < dw; x++ {
-			var sx, sy int
-			switch o {
-			case 2: // mirrored
-				sx, sy = sw-1-x, y
-			case 3: // upside down
-				sx, sy = sw-1-x, sh-1-y
-			case 4: // flipped
-				sx, sy = x, sh-1-y
-			case 5: // transposed
-				sx, sy = y, x
-			case 6: // stored turned 90° counter-clockwise
-				sx, sy = y, sh-1-x
-			case 7: // transversed
-				sx, sy = sw-1-y, sh-1-x
-			case 8: // stored turned 90° clockwise
-				sx, sy = sw-1-y, x
-			}
-			i := sy*src.Stride + sx*4
-			copy(row[x*4:x*4+4], src.Pix[i:i+4])
-		}
-	}
-	return dst
+	return imaging.Rotate90(img) // 8: stored turned 90° clockwise
 }
 
 // orientPlane is orient for one 8-bit plane of sw x sh samples: the turned

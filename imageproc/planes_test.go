@@ -40,7 +40,7 @@ func TestOrientPlanesMatchesRGBA(t *testing.T) {
 		m := randomYCbCr(size[0], size[1], int64(size[0]))
 		for o := 1; o <= 8; o++ {
 			got := toRGBA(orient(m, o))
-			want := orient(toRGBA(m), o).(*image.RGBA)
+			want := toRGBA(orient(toRGBA(m), o))
 			if got.Rect != want.Rect {
 				t.Fatalf("%v o=%d: bounds %v, want %v", size, o, got.Rect, want.Rect)
 			}
