@@ -115,9 +115,12 @@ func run(client *http.Client, s *localserver.Server, c hostile.Case) error {
 	}
 	added := len(after) - len(before)
 	var answer struct {
-		Error, Message, Key, URL string
+		Key, URL string
 	}
 	json.Unmarshal(body, &answer)
+	if c.Leaks(string(body)) || (s.Cmd != nil && c.Leaks(s.Output())) {
+		return fmt.Errorf("the secret in the request shows in the answer or the server's log")
+	}
 	switch {
 	case c.OK200or422 && resp.StatusCode == 200:
 		return servedSafely(client, answer.URL)
@@ -135,11 +138,12 @@ func run(client *http.Client, s *localserver.Server, c hostile.Case) error {
 		}
 		return nil
 	}
-	if answer.Error == "" || answer.Message == "" {
+	code, message := hostile.ErrorOf(body)
+	if message == "" {
 		return fmt.Errorf("body is not a JSON error: %.200s", body)
 	}
-	if c.Code != "" && answer.Error != c.Code {
-		return fmt.Errorf("error %q, want %q (%s)", answer.Error, c.Code, answer.Message)
+	if c.Code != "" && code != c.Code {
+		return fmt.Errorf("error %q, want %q (%s)", code, c.Code, message)
 	}
 	if added != 0 {
 		return fmt.Errorf("%d objects written", added)

@@ -45,6 +45,15 @@ type Case struct {
 	// drops comments and bytes after the image's end) and be served as
 	// image/* with nosniff.
 	OK200or422 bool
+
+	// Method is POST when empty.
+	Method string
+	// BaseBody, when set, is the body for a server at base
+	// (http://host:port): for bodies that name the server's own links.
+	BaseBody func(base string) io.Reader
+	// Secret must appear neither in the answer nor in the server's log
+	// (a password in a URL).
+	Secret string
 }
 
 // Request builds the case's request against base (http://host:port).
@@ -54,13 +63,20 @@ func (c Case) Request(base, token string) (*http.Request, error) {
 		p = "/upload"
 	}
 	var body io.Reader
-	if c.Body != nil {
+	switch {
+	case c.BaseBody != nil:
+		body = c.BaseBody(base)
+	case c.Body != nil:
 		body = c.Body()
 	}
 	if c.Chunked && body != nil {
 		body = struct{ io.Reader }{body} // hides Len(): net/http sends it chunked
 	}
-	req, err := http.NewRequest(http.MethodPost, base+p, body)
+	method := c.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequest(method, base+p, body)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +178,7 @@ func Cases(maxBytes int64, jpeg []byte, token string) []Case {
 	for i := range cs {
 		fillMultipart(&cs[i], over, pngOK, html)
 	}
+	cs = append(cs, accessCases(maxBytes, jpeg)...)
 	bombs := Bombs()
 	for _, format := range slices.Sorted(maps.Keys(bombs)) {
 		cs = append(cs, Case{Name: "pixel bomb: " + format, Header: ct("application/octet-stream"), Body: raw(bombs[format]), Status: 422, Code: "too_many_pixels"})
