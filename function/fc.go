@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -38,6 +40,18 @@ func runFC(cfg config.Config) error {
 	if deploy.MainlandDefaultDomain(cfg.PublicURL) {
 		slog.Warn("PICBED_PUBLIC_URL is a default bucket domain in the Chinese mainland: OSS answers reads through it with PublicEndpointForbidden (HTTP 400) for accounts created since 2025-03-20, so links will not open",
 			"public_url", cfg.PublicURL, "fix", deploy.MainlandFix)
+	}
+	if cfg.RuntimeAPIName != "" { // the fetcher must not reach the runtime API
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", cfg.RuntimeAPIName)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("resolving FC_RUNTIME_API's host %q: %w", cfg.RuntimeAPIName, err)
+		}
+		for _, a := range ips {
+			a = a.Unmap()
+			cfg.FetchDeny = append(cfg.FetchDeny, netip.PrefixFrom(a, a.BitLen()))
+		}
 	}
 	d := &door{h: handler.New(cfg.Config, store)}
 	fc.Start(d.dispatch)

@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"net/netip"
+
 	"picbed/handler/keys"
 	"picbed/imageproc"
 )
@@ -52,6 +54,11 @@ type Config struct {
 	// for the OSS trigger to run (Function Compute may freeze the instance
 	// once the webhook is answered); otherwise a goroutine runs it.
 	JobsViaInbox bool
+
+	// FetchDeny are addresses the remote fetcher never connects to, on top
+	// of its own table: hosts that look public but belong to the platform.
+	// The door passes Function Compute's runtime API here (FC_RUNTIME_API).
+	FetchDeny []netip.Prefix
 }
 
 // The defaults of DESIGN.md.

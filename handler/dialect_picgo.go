@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -76,6 +77,11 @@ func (h *Handler) picgoUpload(w http.ResponseWriter, r *http.Request) error {
 	}
 	var imgs []image
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/json" {
+		// A list of URLs is fetched one by one: the whole request gets one
+		// budget, not one fetch timeout per URL.
+		ctx, cancel := context.WithTimeout(r.Context(), remoteBudget)
+		defer cancel()
+		r = r.WithContext(ctx)
 		imgs, err = h.picgoJSON(w, r)
 	} else {
 		imgs, _, err = h.readDialect(w, r)

@@ -20,6 +20,11 @@ func WithFetchOptions(o fetch.Options) Option {
 	return func(h *Handler) { h.fetchOpts = o }
 }
 
+// remoteFetcher is what the handler needs of fetch.Fetcher.
+type remoteFetcher interface {
+	Get(ctx context.Context, rawURL string) (*fetch.Result, error)
+}
+
 func newFetcher(cfg Config, o fetch.Options) *fetch.Fetcher {
 	if o.MaxBytes == 0 {
 		o.MaxBytes = cfg.MaxBytes
@@ -27,6 +32,7 @@ func newFetcher(cfg Config, o fetch.Options) *fetch.Fetcher {
 	if o.UserAgent == "" {
 		o.UserAgent = "picbed/" + Version + " (image host; fetching an image a user linked)"
 	}
+	o.Deny = append(o.Deny, cfg.FetchDeny...)
 	return fetch.New(o)
 }
 

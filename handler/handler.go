@@ -47,8 +47,8 @@ type Handler struct {
 	// fetch.go: the SSRF-safe fetcher for upload by URL, rehost, webhook;
 	// jobFetcher is the same plus the configured CMS origins (jobs.go)
 	fetchOpts  fetch.Options
-	fetcher    *fetch.Fetcher
-	jobFetcher *fetch.Fetcher
+	fetcher    remoteFetcher
+	jobFetcher remoteFetcher
 	// jobs.go: the write-back connectors configured, and a test hook
 	// told each time a job finishes
 	connectors []connector

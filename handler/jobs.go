@@ -41,7 +41,7 @@ type connector interface {
 const (
 	jobRecords = "picbed-jobs/"
 	jobInbox   = "picbed-jobs/" // under PICBED_INBOX_PREFIX
-	// jobBudget bounds one run: rehosting (rehostBudget) plus the CMS calls,
+	// jobBudget bounds one run: rehosting (remoteBudget) plus the CMS calls,
 	// under the function's 120 s timeout.
 	jobBudget = 115 * time.Second
 )

@@ -23,11 +23,13 @@ const (
 	rehostMaxImages = 200     // distinct images per document; the rest are listed with an error
 	rehostMaxBody   = 4 << 20 // a document, not an image: 4 MiB is a very long post
 
-	// rehostBudget bounds one request's rehosting, under the function's
+	// remoteBudget bounds one request's remote fetching as a whole (a
+	// rehost, a webhook event, a PicGo list of URLs), under the function's
 	// 120 s timeout in s.yaml: images not done by then are answered with a
-	// timeout error (and keep their links) instead of the whole answer
-	// being lost when Function Compute stops the invocation.
-	rehostBudget = 100 * time.Second
+	// timeout error (rehost keeps their links) instead of the whole answer
+	// being lost when Function Compute stops the invocation. Each fetch
+	// also keeps its own limit (fetch.DefaultTimeout).
+	remoteBudget = 100 * time.Second
 )
 
 // Rehosted is the outcome for one distinct source URL of a document: the
@@ -73,7 +75,7 @@ func (h *Handler) rehost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// rehostLinks moves the images links point to here, within rehostBudget:
+// rehostLinks moves the images links point to here, within remoteBudget:
 // the answer's per-image part, and each written link's new URL.
 func (h *Handler) rehostLinks(ctx context.Context, links []extract.Link, base *url.URL, rc imageproc.Recipe) (map[string]any, map[string]string) {
 	results, repl := h.rehostResults(ctx, links, base, rc)
@@ -84,7 +86,7 @@ func (h *Handler) rehostLinks(ctx context.Context, links []extract.Link, base *u
 // answer (write-back jobs record them).
 func (h *Handler) rehostResults(ctx context.Context, links []extract.Link, base *url.URL, rc imageproc.Recipe) ([]Rehosted, map[string]string) {
 	plan := h.planRehost(links, base)
-	ctx, cancel := context.WithTimeout(ctx, rehostBudget)
+	ctx, cancel := context.WithTimeout(ctx, remoteBudget)
 	defer cancel()
 	results := h.rehostAll(ctx, plan, rc)
 	return results, plan.replacements(results)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -34,6 +35,9 @@ type Config struct {
 	handler.Config
 
 	OnFC bool // running as a Function Compute function (FC_RUNTIME_API set)
+	// RuntimeAPIName is FC_RUNTIME_API's host when it is a name, not an
+	// address: the door resolves it at start and denies it to the fetcher.
+	RuntimeAPIName string
 
 	Listen  string // PICBED_LISTEN
 	Storage string // PICBED_STORAGE: local | oss
@@ -183,6 +187,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{Config: handler.DefaultConfig(""), OnFC: getenv("FC_RUNTIME_API") != ""}
+	c.FetchDeny, c.RuntimeAPIName = runtimeAPI(getenv("FC_RUNTIME_API"))
 	c.Listen = str("PICBED_LISTEN", DefaultListen)
 	listenOK := true
 	if host, port, err := net.SplitHostPort(c.Listen); err != nil || strings.ContainsAny(host, "/ ") {
@@ -482,4 +487,25 @@ func SetMemoryLimit(c Config) {
 	if os.Getenv("GOMEMLIMIT") == "" && c.MemoryMB > 0 {
 		debug.SetMemoryLimit(int64(c.MemoryMB) << 20 * 9 / 10)
 	}
+}
+
+// runtimeAPI reads FC_RUNTIME_API (host:port): the runtime API's own
+// address looks public (21.0.5.7) but is the platform's endpoint, so the
+// remote fetcher must never reach it. An address is denied here; a name is
+// returned for the door to resolve.
+func runtimeAPI(v string) (deny []netip.Prefix, name string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, ""
+	}
+	host := v
+	if h, _, err := net.SplitHostPort(v); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.Unmap()
+		return []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}, ""
+	}
+	return nil, host
 }
