@@ -9,8 +9,8 @@ func (h *Handler) clientRoutes(m *http.ServeMux) {
 	m.Handle("GET /assets/{name}", h.route(h.asset))
 	m.Handle("GET /favicon.ico", h.route(h.favicon))
 
-	m.Handle("GET /api/images", h.route(h.auth(h.listImages)))
-	m.Handle("DELETE /api/images/{key...}", h.route(h.auth(h.deleteImageRoute)))
+	m.Handle("GET /api/images", h.route(h.manage(h.listImages)))
+	m.Handle("DELETE /api/images/{key...}", h.route(h.manage(h.deleteImageRoute)))
 
 	m.Handle("POST /picgo/upload", h.dialectRoute(h.picgoUpload, writePicgoError))
 	m.Handle("POST /api/v1/upload", h.dialectRoute(h.lskyUpload, writeLskyError))

@@ -63,14 +63,15 @@ func writeLskyError(w http.ResponseWriter, e *Error) {
 
 // lskyAuth accepts the usual Bearer / X-Upload-Token, and what Lsky
 // clients send when the user left out "Bearer " (a bare Authorization) or
-// speaks Lsky v1 (a "token" header).
-func (h *Handler) lskyAuth(r *http.Request) error {
+// speaks Lsky v1 (a "token" header). check is h.checkToken for uploads,
+// h.checkManageToken for listing and deleting.
+func (h *Handler) lskyAuth(r *http.Request, check func(...string) error) error {
 	bare := r.Header.Get("Authorization")
 	if strings.Contains(bare, " ") {
 		bare = ""
 	}
 	given := []string{bearer(r), bare, r.Header.Get("X-Upload-Token"), r.Header.Get("Token")}
-	if err := h.checkToken(given...); err != nil {
+	if err := check(given...); err != nil {
 		if strings.Join(given, "") == "" {
 			return errorf(http.StatusUnauthorized, "unauthorized", "Unauthenticated: send 'Authorization: Bearer <token>' with a picbed token")
 		}
@@ -81,7 +82,7 @@ func (h *Handler) lskyAuth(r *http.Request) error {
 
 // lskyUpload is POST /api/v1/upload: one image.
 func (h *Handler) lskyUpload(w http.ResponseWriter, r *http.Request) error {
-	if err := h.lskyAuth(r); err != nil {
+	if err := h.lskyAuth(r, h.checkToken); err != nil {
 		return err
 	}
 	rc, err := h.dialectRecipe(r.URL.Query(), "w", "h", "q", "format", "watermark")
@@ -134,7 +135,7 @@ func (h *Handler) lskyFrom(r *http.Request, u *Uploaded) lskyImage {
 // more; total is what was seen so far (a lower bound) unless this is the
 // last page.
 func (h *Handler) lskyList(w http.ResponseWriter, r *http.Request) error {
-	if err := h.lskyAuth(r); err != nil {
+	if err := h.lskyAuth(r, h.checkManageToken); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -190,7 +191,7 @@ func (h *Handler) lskyList(w http.ResponseWriter, r *http.Request) error {
 
 // lskyDelete is DELETE /api/v1/images/{key...}.
 func (h *Handler) lskyDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := h.lskyAuth(r); err != nil {
+	if err := h.lskyAuth(r, h.checkManageToken); err != nil {
 		return err
 	}
 	key := r.PathValue("key")

@@ -308,6 +308,17 @@ func (h *Handler) auth(fn routeFunc) routeFunc {
 	}
 }
 
+// manage is auth for listing and deleting, which need a token even when
+// PICBED_ALLOW_ANONYMOUS opens uploads to anyone.
+func (h *Handler) manage(fn routeFunc) routeFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := h.checkManageToken(bearer(r), r.Header.Get("X-Upload-Token")); err != nil {
+			return err
+		}
+		return fn(w, r)
+	}
+}
+
 func bearer(r *http.Request) string { return webhooksig.BearerToken(r.Header) }
 
 // checkToken accepts when any candidate equals any configured token. Every
@@ -315,8 +326,21 @@ func bearer(r *http.Request) string { return webhooksig.BearerToken(r.Header) }
 // token nor its length.
 func (h *Handler) checkToken(candidates ...string) error {
 	if len(h.tokens) == 0 && h.cfg.AllowAnonymous {
-		return nil
+		return nil // anonymous mode: anyone may upload
 	}
+	return h.matchToken(candidates)
+}
+
+// checkManageToken is checkToken for listing and deleting: anonymous mode
+// opens uploads only, so without a configured token nobody manages.
+func (h *Handler) checkManageToken(candidates ...string) error {
+	if len(h.tokens) == 0 {
+		return errorf(http.StatusUnauthorized, "unauthorized", "listing and deleting images need a token and none is configured: set PICBED_TOKENS (PICBED_ALLOW_ANONYMOUS opens uploads only)")
+	}
+	return h.matchToken(candidates)
+}
+
+func (h *Handler) matchToken(candidates []string) error {
 	given := false
 	ok := 0
 	for _, c := range candidates {
