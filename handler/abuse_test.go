@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -22,7 +23,9 @@ import (
 func TestHostileInput(t *testing.T) {
 	const maxBytes = 1 << 20
 	tmpl := withTemplate(t, "img/{name}-{hash:12}.{ext}")
-	s := newTestServer(t, serverOpts{cfg: func(c *Config) { c.MaxBytes = maxBytes; tmpl(c) }})
+	var logs syncBuffer
+	s := newTestServer(t, serverOpts{cfg: func(c *Config) { c.MaxBytes = maxBytes; tmpl(c) },
+		opts: []Option{WithLogger(slog.New(slog.NewJSONHandler(&logs, nil)))}})
 	cases := hostile.Cases(maxBytes, fixture(t, "phone.jpg"), testToken)
 	if len(cases) < 60 {
 		t.Fatalf("the suite has %d cases; it lost some", len(cases))
@@ -45,6 +48,9 @@ func TestHostileInput(t *testing.T) {
 			runtime.ReadMemStats(&ms1)
 			after := objects(t, s.dir)
 			checkHostile(t, s, c, resp, body, before, after)
+			if c.Leaks(string(body)) || c.Leaks(logs.String()) {
+				t.Errorf("the secret in the request shows in the answer or the log")
+			}
 			if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > 256<<20 {
 				t.Errorf("the request allocated %d MiB", grew>>20)
 			}
@@ -93,7 +99,10 @@ func checkHostile(t *testing.T, s *testServer, c hostile.Case, resp *http.Respon
 		}
 		return
 	}
-	code, _ := errorBody(t, body)
+	code, message := hostile.ErrorOf(body)
+	if message == "" {
+		t.Fatalf("body %s is not a JSON error", truncate(string(body), 300))
+	}
 	if c.Code != "" && code != c.Code {
 		t.Errorf("error = %q, want %q (%s)", code, c.Code, truncate(string(body), 200))
 	}

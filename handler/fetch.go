@@ -43,12 +43,17 @@ func newFetcher(cfg Config, o fetch.Options) *fetch.Fetcher {
 // A URL under PICBED_PUBLIC_URL is one of ours: it is read from the store
 // instead of fetched (on local mode it is a loopback URL the fetcher would
 // refuse, and on OSS there is no point going out and back in), and then
-// processed with the request's options like any other upload.
+// processed with the request's options like any other upload. Only a key
+// picbed publishes (under the key template's folder) is read that way: a
+// link into the inbox is refused, not copied into public view.
 func (h *Handler) fetchImage(ctx context.Context, rawURL string) (image, error) {
 	rawURL = strings.TrimSpace(rawURL)
 	if key, ok := h.ourKey(rawURL); ok {
 		if err := storage.CheckKey(key); err != nil {
 			return image{}, errorf(http.StatusBadRequest, "bad_url", "%q is under this server's public URL but names no valid object key", truncate(rawURL, 200))
+		}
+		if !h.published(key) {
+			return image{}, errorf(http.StatusForbidden, "forbidden", "%q is under this server's public URL but outside the folder it publishes (%q): only published images can be copied by URL", truncate(rawURL, 200), h.cfg.KeyTemplate.Prefix())
 		}
 		data, _, err := h.store.Get(ctx, key)
 		if errors.Is(err, storage.ErrNotFound) {

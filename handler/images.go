@@ -139,10 +139,19 @@ func (h *Handler) checkManagedKey(key string) error {
 	if storage.CheckKey(key) != nil {
 		return errorf(http.StatusBadRequest, "bad_key", "%q is not a valid image key", truncate(key, 100))
 	}
-	if p := h.cfg.KeyTemplate.Prefix(); p == "" || !strings.HasPrefix(key, p) {
-		return errorf(http.StatusForbidden, "forbidden", "only images under %q can be managed here", p)
+	if !h.published(key) {
+		return errorf(http.StatusForbidden, "forbidden", "only images under %q can be managed here", h.cfg.KeyTemplate.Prefix())
 	}
 	return nil
+}
+
+// published tells whether key is under the key template's folder, where
+// picbed writes what it publishes. Only those keys are listed, deleted or
+// copied by upload-by-URL: the inbox and anything else sharing the bucket
+// stay out of reach of every route.
+func (h *Handler) published(key string) bool {
+	p := h.cfg.KeyTemplate.Prefix()
+	return p != "" && strings.HasPrefix(key, p)
 }
 
 // deleteImage deletes key, answering 404 when it does not exist (storage
