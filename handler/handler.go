@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -236,12 +235,10 @@ func requestIDFrom(fc string) string {
 	return newRequestID()
 }
 
-// secretInURL matches the query string of any URL in a message: links
-// handed to picbed may carry signatures (OSS, S3) or tokens.
-var secretInURL = regexp.MustCompile(`(?i)((?:https?|ftp)://[^\s?#"']*)[?#][^\s"']*`)
-
-// redact removes query strings from any URL in s before it is logged.
-func redact(s string) string { return secretInURL.ReplaceAllString(s, "$1?[redacted]") }
+// redact removes the secrets of every URL in s before it is logged: user
+// names and passwords, query strings and fragments (signed links carry
+// credentials there). One rule for every log line: fetch.Redact.
+func redact(s string) string { return fetch.Redact(s) }
 
 func newRequestID() string {
 	b := make([]byte, 8)

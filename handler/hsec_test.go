@@ -242,10 +242,16 @@ func TestURLPasswordsNeverLoggedOrAnswered(t *testing.T) {
 	rec, _ := e.uploadJSON(t, map[string]string{"url": link})
 	answers = append(answers, rec.Body.String())
 	md := "![a](" + link + ") and ![b](" + e.origin.URL + "/2024/05/phone.jpg?u=1)"
-	rec, _ = e.do(t, "POST", "/api/rehost", "application/json", strings.NewReader(`{"markdown": `+jsonString(md)+`}`), "Authorization: Bearer "+rhToken)
-	answers = append(answers, rec.Body.String())
+	rec, _ = e.do(t, "POST", "/api/rehost", "application/json", strings.NewReader(`{"markdown": `+jsonString(md)+`}`), "Authorization", "Bearer "+rhToken)
+	var rh struct{ Images []Rehosted }
+	json.Unmarshal(rec.Body.Bytes(), &rh)
+	list, _ := json.Marshal(rh.Images) // the document itself comes back as sent
+	answers = append(answers, string(list))
 	rec, _ = e.do(t, "POST", "/picgo/upload?secret="+rhToken, "application/json", strings.NewReader(`{"list": [`+jsonString(link)+`]}`))
 	answers = append(answers, rec.Body.String())
+	if len(rh.Images) != 2 || rh.Images[1].URL == "" {
+		t.Fatalf("the rehost did not run: %s", rec.Body)
+	}
 	for i, a := range answers {
 		if strings.Contains(a, pw) {
 			t.Errorf("answer %d repeats the password: %s", i, a)

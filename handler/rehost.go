@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"picbed/handler/extract"
+	"picbed/handler/fetch"
 	"picbed/imageproc"
 )
 
@@ -280,8 +281,10 @@ func rehostAnswer(results []Rehosted) map[string]any {
 			ok++
 		}
 	}
-	if results == nil {
-		results = []Rehosted{}
+	shown := make([]Rehosted, len(results)) // a copy: the caller maps sources to links
+	for i, r := range results {
+		r.Source = fetch.StripUserinfo(r.Source)
+		shown[i] = r
 	}
-	return map[string]any{"images": results, "rehosted": ok, "failed": len(results) - ok}
+	return map[string]any{"images": shown, "rehosted": ok, "failed": len(results) - ok}
 }

@@ -59,6 +59,10 @@ func TestRedact(t *testing.T) {
 		{"http://example.com/a@b.jpg", "http://example.com/a@b.jpg"},
 		{"two: http://a:b@x.test/1 and HTTP://c:d@y.test/2", "two: http://[redacted]@x.test/1 and HTTP://[redacted]@y.test/2"},
 		{"no url, mail@example.com", "no url, mail@example.com"},
+		{"fetch https://a.example/x.jpg?sig=abc: 404", "fetch https://a.example/x.jpg?[redacted] 404"},
+		{`"https://oss.example/k?Signature=x&OSSAccessKeyId=y"`, `"https://oss.example/k?[redacted]"`},
+		{`Get "http://h/p#tok": refused`, `Get "http://h/p?[redacted]": refused`},
+		{"no url here ?x=1", "no url here ?x=1"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {

@@ -446,16 +446,16 @@ func (e *Error) ErrorCode() string { return kindCodes[e.Kind] }
 
 // PublicMessage says why, in words a client can act on.
 func (e *Error) PublicMessage() string {
-	u := strconv.Quote(trunc(withoutUserinfo(e.URL), 200))
+	u := strconv.Quote(trunc(StripUserinfo(e.URL), 200))
 	switch e.Kind {
 	case KindBadURL:
 		if e.Hop != "" {
-			return "the URL " + u + " redirects to " + strconv.Quote(trunc(withoutUserinfo(e.Hop), 200)) + ", which is refused: " + e.Reason
+			return "the URL " + u + " redirects to " + strconv.Quote(trunc(StripUserinfo(e.Hop), 200)) + ", which is refused: " + e.Reason
 		}
 		return "the URL " + u + " is refused: " + e.Reason
 	case KindRefused:
 		if e.Hop != "" {
-			return "the URL " + u + " redirects to " + strconv.Quote(trunc(withoutUserinfo(e.Hop), 200)) + ", which is refused: " + e.Reason + "; picbed only fetches from public addresses"
+			return "the URL " + u + " redirects to " + strconv.Quote(trunc(StripUserinfo(e.Hop), 200)) + ", which is refused: " + e.Reason + "; picbed only fetches from public addresses"
 		}
 		return "the URL " + u + " is refused: " + e.Reason + "; picbed only fetches from public addresses"
 	case KindDNS:

@@ -26,10 +26,10 @@ func Redact(s string) string {
 	})
 }
 
-// withoutUserinfo is rawURL with any user name and password replaced: what
-// an answer may repeat of the URL a client sent (the query is theirs to
-// see; a password is nobody's to read in a proxy's or a CMS's log).
-func withoutUserinfo(rawURL string) string {
+// StripUserinfo is rawURL with any user name and password replaced: what
+// an answer may repeat of a URL a client sent (the query is theirs to see;
+// a password is nobody's to read in a proxy's or a CMS's log).
+func StripUserinfo(rawURL string) string {
 	return urlInText.ReplaceAllStringFunc(rawURL, func(u string) string {
 		m := urlInText.FindStringSubmatch(u)
 		if m[2] == "" {
