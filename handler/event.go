@@ -48,6 +48,7 @@ const (
 // failed and a nil error, so FC does not retry it; a transient one (OSS 5xx,
 // timeout) returns an error, so FC does.
 func (h *Handler) ProcessObject(ctx context.Context, in InboxObject) (Outcome, error) {
+	ctx, st := h.begin(ctx)
 	out, err := h.processObject(ctx, in)
 	lvl := slog.LevelInfo
 	if err != nil {
@@ -55,8 +56,12 @@ func (h *Handler) ProcessObject(ctx context.Context, in InboxObject) (Outcome, e
 	} else if out.Status == Failed {
 		lvl = slog.LevelWarn
 	}
-	slog.Log(ctx, lvl, "inbox object", "request_id", requestID(ctx), "event", in.Event, "key", in.Key,
-		"status", out.Status, "target", out.Target, "deduplicated", out.Deduplicated, "deleted", out.Deleted, "reason", out.Reason, "err", err)
+	var detail string
+	if err != nil {
+		detail = redact(err.Error())
+	}
+	st.log.Log(ctx, lvl, "inbox object", "event", in.Event, "key", in.Key,
+		"status", out.Status, "target", out.Target, "deduplicated", out.Deduplicated, "deleted", out.Deleted, "reason", out.Reason, "err", detail)
 	return out, err
 }
 
@@ -89,12 +94,14 @@ func (h *Handler) processObject(ctx context.Context, in InboxObject) (Outcome, e
 	}
 
 	// HEAD first: the loop guard and the real size, before any download.
+	// The object is read by the exact name OSS gave, whatever picbed's own
+	// key rules say; a name the store refuses is a permanent failure.
 	obj, err := h.store.Stat(ctx, in.Key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return skip("the object no longer exists (already processed and deleted?)")
 	}
 	if err != nil {
-		return h.transient(out, err)
+		return h.failure(out, err)
 	}
 	if obj.Meta["picbed"] != "" {
 		return skip("the object carries picbed's own metadata (loop guard)")
@@ -107,7 +114,7 @@ func (h *Handler) processObject(ctx context.Context, in InboxObject) (Outcome, e
 		return skip("the object no longer exists (already processed and deleted?)")
 	}
 	if err != nil {
-		return h.transient(out, err)
+		return h.failure(out, err)
 	}
 	if int64(len(data)) > h.cfg.MaxBytes {
 		return fail("%d bytes is over PICBED_MAX_BYTES (%d)", len(data), h.cfg.MaxBytes)
@@ -116,20 +123,39 @@ func (h *Handler) processObject(ctx context.Context, in InboxObject) (Outcome, e
 	origin := "oss://" + in.Bucket + "/" + in.Key
 	u, err := h.ingest(ctx, image{data: data, name: path.Base(in.Key)}, h.cfg.Recipe(), origin)
 	if err != nil {
-		if e := classify(err); e.Status < 500 {
-			return fail("%s", e.Message)
-		}
-		return h.transient(out, err)
+		return h.failure(out, err)
 	}
 	out.Status, out.URL, out.Target, out.Deduplicated = Processed, u.URL, u.Key, u.Deduplicated
 
 	if h.cfg.InboxAfter == "delete" {
 		if err := h.deleteVerified(ctx, in.Key, u); err != nil {
+			if permanent(err) { // the result is out; the source stays, and why is logged
+				out.Reason = "the source was kept: " + classify(err).Message
+				return out, nil
+			}
 			return h.transient(out, err)
 		}
 		out.Deleted = true
 	}
 	return out, nil
+}
+
+// failure ends a record that failed: a refusal (not an image, over a
+// limit, a name the store does not take) is a failed outcome FC must not
+// retry; anything else is transient.
+func (h *Handler) failure(out Outcome, err error) (Outcome, error) {
+	if permanent(err) {
+		out.Status, out.Reason = Failed, classify(err).Message
+		return out, nil
+	}
+	return h.transient(out, err)
+}
+
+// permanent tells a refusal, which a retry cannot change, from a failure
+// worth retrying: any 4xx but a timeout or throttling.
+func permanent(err error) bool {
+	s := classify(err).Status
+	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
 }
 
 // deleteVerified deletes the inbox source only once the result is read

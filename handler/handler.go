@@ -106,9 +106,9 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 // never the query string or a header: those may hold tokens.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := requestIDFrom(givenRequestID(r.Context()))
-	st := &reqState{id: id, log: h.log.With("request_id", id)}
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, st))
+	ctx, st := h.begin(r.Context())
+	r = r.WithContext(ctx)
+	id := st.id
 	body := &countingBody{ReadCloser: r.Body}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = body
@@ -158,6 +158,16 @@ func routeName(p string) string {
 }
 
 type requestIDKey struct{}
+
+// begin gives one request or invocation its state: the id the door handed
+// over (FC's request id) or a new one, and a logger that names it. Every
+// way into the handler (ServeHTTP, ProcessObject) starts here, so every
+// log line of a request carries its id.
+func (h *Handler) begin(ctx context.Context) (context.Context, *reqState) {
+	id := requestIDFrom(givenRequestID(ctx))
+	st := &reqState{id: id, log: h.log.With("request_id", id)}
+	return context.WithValue(ctx, requestIDKey{}, st), st
+}
 
 // reqState is what one request's frame shares with the code it runs: its id,
 // its logger, and the pipeline paths taken (for the request log line).
