@@ -1,10 +1,14 @@
 package handler
 
 import (
+	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
+
+	"picbed/handler/preauth"
 )
 
 // POST /api/1/upload speaks the Chevereto v1 / ImgBB dialect that ShareX
@@ -71,7 +75,7 @@ func (h *Handler) cheveretoUpload(w http.ResponseWriter, r *http.Request) error 
 	format := q.Get("format")
 	fromHeaders := []string{bearer(r), r.Header.Get("X-Upload-Token"), r.Header.Get("X-API-Key"), q.Get("key")}
 	// A wrong token in a header or the query is refused before the body
-	// is read; a token in the form is checked once the form is read.
+	// is read; a token in the form is found before the body is held.
 	given := strings.Join(fromHeaders, "") != ""
 	if given {
 		if err := h.checkToken(fromHeaders...); err != nil {
@@ -81,6 +85,14 @@ func (h *Handler) cheveretoUpload(w http.ResponseWriter, r *http.Request) error 
 	rc, err := h.dialectRecipe(q, "w", "h", "q", "watermark")
 	if err != nil {
 		return err
+	}
+	if !given && !h.anonymous() {
+		replay, err := h.formKey(w, r)
+		if err != nil {
+			return err
+		}
+		defer replay.Close()
+		r.Body = replay
 	}
 	imgs, form, err := h.readDialect(w, r)
 	if err != nil {
@@ -127,6 +139,41 @@ func (h *Handler) cheveretoUpload(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusOK, chevAnswer{StatusCode: http.StatusOK,
 		Success: &chevState{Message: "image uploaded", Code: http.StatusOK}, Image: &img, StatusTxt: "OK"})
 	return nil
+}
+
+// formKey checks the "key" field of a request whose token travels in its
+// form, before picbed holds the body: a wrong key is refused as soon as it
+// is read, and whatever came before it waits on disk (handler/preauth),
+// not in memory. It returns the body to read in the original's place.
+func (h *Handler) formKey(w http.ResponseWriter, r *http.Request) (io.ReadCloser, error) {
+	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	limit := h.cfg.MaxBytes + formOverhead
+	if ct == "application/x-www-form-urlencoded" {
+		limit = h.cfg.MaxBytes/3*4 + formOverhead
+	}
+	if err := h.limitBody(w, r, limit); err != nil {
+		return nil, err
+	}
+	replay, err := h.preauth.Key(r.Body, ct, params, "key", limit, func(k string) error { return h.checkToken(k) })
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return replay, nil
+	case errors.Is(err, preauth.ErrBusy):
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "overloaded", RetryAfter: retryAfter,
+			Message: "picbed is busy with other uploads that carry their key in the form; retry in a few seconds, or send the key as X-API-Key"}
+	case errors.Is(err, preauth.ErrTooLarge), errors.As(err, &mbe):
+		return nil, h.tooLarge()
+	case errors.Is(err, preauth.ErrMalformed):
+		return nil, errorf(http.StatusBadRequest, "bad_form", "the form body is malformed: %v", err)
+	case errors.Is(err, preauth.ErrNoKey):
+		return nil, chevUnauthorized()
+	}
+	var e *Error
+	if errors.As(err, &e) { // the key was wrong
+		return nil, chevUnauthorized()
+	}
+	return nil, &Error{Status: http.StatusBadRequest, Code: "bad_body", Message: "the request body could not be read", Err: err}
 }
 
 func chevUnauthorized() error {

@@ -21,6 +21,7 @@ import (
 
 	"picbed/handler/admission"
 	"picbed/handler/fetch"
+	"picbed/handler/preauth"
 	"picbed/handler/variant"
 	"picbed/handler/webhooksig"
 	"picbed/imageproc"
@@ -58,7 +59,14 @@ type Handler struct {
 	// maker of GET /f/{key}?w=N; nil when the store keeps no variants
 	namer    variant.Namer
 	variants *variant.Maker
+	// dialect_chevereto.go: finds a key sent inside the body without
+	// holding the body (handler/preauth)
+	preauth *preauth.Spooler
 }
+
+// preauthSpools is how many unauthenticated bodies are spooled at once
+// (each at most PICBED_MAX_BYTES × 4/3 on disk); more wait for a 503.
+const preauthSpools = 8
 
 // Option changes how New builds the Handler (tests use these).
 type Option func(*Handler)
@@ -76,6 +84,7 @@ func New(cfg Config, store Store, opts ...Option) *Handler {
 	h.admit = admission.New(admission.Budget(cfg.MemoryMB))
 	h.connectors = newConnectors(cfg)
 	h.deleteKey = deleteLinkKey(cfg)
+	h.preauth = preauth.New("", preauthSpools, maxParts)
 	for _, t := range cfg.Tokens {
 		d, _, _ := webhooksig.SecretDigest(t) // a token, or "sha256:<hex>" of one (validated by function/config)
 		h.tokens = append(h.tokens, d)
@@ -332,11 +341,15 @@ func bearer(r *http.Request) string { return webhooksig.BearerToken(r.Header) }
 // comparison runs on fixed-length digests, so timing tells neither the
 // token nor its length.
 func (h *Handler) checkToken(candidates ...string) error {
-	if len(h.tokens) == 0 && h.cfg.AllowAnonymous {
-		return nil // anonymous mode: anyone may upload
+	if h.anonymous() {
+		return nil
 	}
 	return h.matchToken(candidates)
 }
+
+// anonymous tells whether anyone may upload: PICBED_ALLOW_ANONYMOUS with
+// no token configured.
+func (h *Handler) anonymous() bool { return len(h.tokens) == 0 && h.cfg.AllowAnonymous }
 
 // checkManageToken is checkToken for listing and deleting: anonymous mode
 // opens uploads only, so without a configured token nobody manages.
