@@ -51,6 +51,11 @@ func TestHostileInput(t *testing.T) {
 			if c.Leaks(string(body)) || c.Leaks(logs.String()) {
 				t.Errorf("the secret in the request shows in the answer or the log")
 			}
+			if c.MaxRead > 0 {
+				if n := hostile.BytesRead(logs.String(), resp.Header.Get("X-Request-Id")); n < 0 || n > c.MaxRead {
+					t.Errorf("the server read %d bytes of the body before answering, want at most %d", n, c.MaxRead)
+				}
+			}
 			if grew := ms1.TotalAlloc - ms0.TotalAlloc; grew > 256<<20 {
 				t.Errorf("the request allocated %d MiB", grew>>20)
 			}

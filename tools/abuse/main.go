@@ -121,6 +121,11 @@ func run(client *http.Client, s *localserver.Server, c hostile.Case) error {
 	if c.Leaks(string(body)) || (s.Cmd != nil && c.Leaks(s.Output())) {
 		return fmt.Errorf("the secret in the request shows in the answer or the server's log")
 	}
+	if c.MaxRead > 0 && s.Cmd != nil {
+		if n := waitBytesRead(s, resp.Header.Get("X-Request-Id")); n < 0 || n > c.MaxRead {
+			return fmt.Errorf("the server read %d bytes of the body before answering, want at most %d", n, c.MaxRead)
+		}
+	}
 	switch {
 	case c.OK200or422 && resp.StatusCode == 200:
 		return servedSafely(client, answer.URL)
@@ -211,6 +216,18 @@ func concurrent(client *http.Client, s *localserver.Server, jpeg []byte) error {
 		return fmt.Errorf("errors %v, keys %v, %d objects added; want one key and one object", errs, keys, len(after)-len(before))
 	}
 	return nil
+}
+
+// waitBytesRead is the bytes_in the server logged for request id; the
+// line is written as the handler returns, a moment after the answer.
+func waitBytesRead(s *localserver.Server, id string) int64 {
+	for range 100 {
+		if n := hostile.BytesRead(s.Output(), id); n >= 0 {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return -1
 }
 
 func fail(format string, args ...any) {

@@ -22,7 +22,7 @@ func accessCases(maxBytes int64, jpeg []byte) []Case {
 		// Chevereto: the key may travel in the form, so the body is the
 		// first thing a client without one sends.
 		{Name: "chevereto: multipart file before any key", Path: chev, NoAuth: true, Body: multipartFields([][2]string{{"format", "json"}}, "source", big, nil), Header: multipartCT, Status: 401, Code: "unauthorized"},
-		{Name: "chevereto: wrong key field before the file", Path: chev, NoAuth: true, Body: multipartFields([][2]string{{"key", "wrong-wrong-wrong-wrong"}}, "source", big, nil), Header: multipartCT, Status: 401, Code: "unauthorized"},
+		{Name: "chevereto: wrong key field before the file", Path: chev, NoAuth: true, Body: multipartFields([][2]string{{"key", "wrong-wrong-wrong-wrong"}}, "source", big, nil), Header: multipartCT, Status: 401, Code: "unauthorized", MaxRead: 64 << 10},
 		{Name: "chevereto: wrong key field after the file", Path: chev, NoAuth: true, Body: multipartFields(nil, "source", big, [][2]string{{"key", "wrong-wrong-wrong-wrong"}}), Header: multipartCT, Status: 401, Code: "unauthorized"},
 		{Name: "chevereto: urlencoded base64, wrong key after it", Path: chev, NoAuth: true, Header: ct("application/x-www-form-urlencoded"),
 			Body: text(url.Values{"source": {b64}}.Encode() + "&key=wrong-wrong-wrong-wrong"), Status: 401, Code: "unauthorized"},
@@ -100,3 +100,19 @@ func ErrorOf(body []byte) (code, message string) {
 
 // Leaks tells whether the case's secret shows in s (an answer or a log).
 func (c Case) Leaks(s string) bool { return c.Secret != "" && strings.Contains(s, c.Secret) }
+
+// BytesRead is bytes_in of the request log line (JSON lines, as picbed
+// logs) whose request_id is id; -1 when there is none.
+func BytesRead(log, id string) int64 {
+	for _, l := range strings.Split(log, "\n") {
+		var m struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+			BytesIn   *int64 `json:"bytes_in"`
+		}
+		if json.Unmarshal([]byte(l), &m) == nil && m.Msg == "request" && m.RequestID == id && m.BytesIn != nil {
+			return *m.BytesIn
+		}
+	}
+	return -1
+}

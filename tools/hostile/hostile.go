@@ -54,6 +54,10 @@ type Case struct {
 	// Secret must appear neither in the answer nor in the server's log
 	// (a password in a URL).
 	Secret string
+	// MaxRead, when > 0, bounds the body bytes the server read before it
+	// answered (bytes_in of its request log line): a refusal that must come
+	// before the body is held.
+	MaxRead int64
 }
 
 // Request builds the case's request against base (http://host:port).
