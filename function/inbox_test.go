@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"picbed/storage/osstest"
 )
@@ -83,10 +84,17 @@ func TestFCEventLogsCarryTheRequestID(t *testing.T) {
 	e := startFC(t, nil)
 	e.oss.Seed(testBucket, "inbox/id.jpg", osstest.Object{Data: photo, ContentType: "image/jpeg"})
 	decodeOutcomes(t, e.rt.invoke(t, ossEvent("ObjectCreated:PutObject", "inbox/id.jpg", len(photo))))
+	// The line is written before the answer, but reaches the output buffer
+	// through a pipe: wait for it.
 	var line map[string]any
-	for _, l := range strings.Split(e.out.String(), "\n") {
-		if strings.Contains(l, `"inbox object"`) {
-			json.Unmarshal([]byte(l), &line)
+	for i := 0; line == nil && i < 500; i++ {
+		for _, l := range strings.Split(e.out.String(), "\n") {
+			if strings.Contains(l, `"inbox object"`) {
+				json.Unmarshal([]byte(l), &line)
+			}
+		}
+		if line == nil {
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	if line == nil {

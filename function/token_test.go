@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"picbed/tools/localserver"
 )
@@ -23,7 +24,7 @@ func TestLocalStartPrintsOnlyGeneratedTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Stop()
-		out := srv.Output()
+		out := startupOutput(t, srv)
 		if strings.Contains(out, srv.Token) {
 			t.Errorf("the start-up output shows the token from PICBED_TOKENS:\n%s", out)
 		}
@@ -42,8 +43,22 @@ func TestLocalStartPrintsOnlyGeneratedTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok := strings.TrimSpace(string(b))
-		if len(tok) < 16 || !strings.Contains(srv.Output(), "upload token: "+tok) {
+		if len(tok) < 16 || !strings.Contains(startupOutput(t, srv), "upload token: "+tok) {
 			t.Errorf("the generated token %q is not printed:\n%s", tok, srv.Output())
 		}
 	})
+}
+
+// startupOutput is the server's output once its start-up lines are in (they
+// reach the buffer through a pipe, maybe after /healthz answered).
+func startupOutput(t *testing.T, srv *localserver.Server) string {
+	t.Helper()
+	for range 500 {
+		if out := srv.Output(); strings.Contains(out, "in a browser") {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no start-up lines:\n%s", srv.Output())
+	return ""
 }
