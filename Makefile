@@ -64,12 +64,13 @@ setup:
 
 ## deploy: build, setup, s deploy (the domain too when PICBED_DOMAIN is set),
 ## then a smoke test: a 1x1 PNG through the function, its link opened
-deploy: build setup
+deploy: build
 	@command -v s >/dev/null || { echo "Serverless Devs is not installed: npm install -g @serverless-devs/s, then s config add (see README, Deploy to Function Compute)"; exit 1; }
+	$(GO) run -tags $(TAGS) ./deploy/setup
 	s picbed deploy -y
 	@if [ -n "$$PICBED_DOMAIN" ] && [ "$$PICBED_DOMAIN_HTTP" = 1 ]; then s deploy -y -t deploy/s.http.yaml; \
 	elif [ -n "$$PICBED_DOMAIN" ]; then s domain deploy -y; fi
-	s picbed info -o json > dist/s-info.json
+	s picbed info -o json --silent > dist/s-info.json
 	$(GO) run -tags $(TAGS) ./deploy/setup smoke dist/s-info.json
 
 ## doctor: check the configuration and the local setup; with the deploy's
@@ -77,7 +78,7 @@ deploy: build setup
 doctor:
 	@if [ -n "$$PICBED_OSS_BUCKET" ] && [ -z "$$PICBED_STORAGE" ]; then \
 		export PICBED_STORAGE=oss PICBED_OSS_REGION=$${PICBED_OSS_REGION:-$${PICBED_REGION:-cn-hangzhou}}; \
-		[ -f dist/s-info.json ] || { command -v s >/dev/null && mkdir -p dist && s picbed info -o json > dist/s-info.json 2>/dev/null || rm -f dist/s-info.json; }; \
+		[ -f dist/s-info.json ] || { command -v s >/dev/null && mkdir -p dist && s picbed info -o json --silent > dist/s-info.json 2>/dev/null || rm -f dist/s-info.json; }; \
 		$(GO) run -tags $(TAGS) ./function doctor $$( [ -f dist/s-info.json ] && echo -fc-info dist/s-info.json ); \
 	else $(GO) run -tags $(TAGS) ./function doctor; fi
 

@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -13,10 +15,15 @@ type FCInfo struct {
 	InboxPrefixes []string // the key prefix of each OSS trigger
 }
 
-// ParseFCInfo reads the JSON `s picbed info -o json` prints (the fc3
+// ParseFCInfo reads the JSON `s picbed info -o json --silent` prints (the fc3
 // component's info: url.system_url, triggers[] with triggerType and
 // triggerConfig, the latter an object or a JSON string as the FC API has it).
 func ParseFCInfo(b []byte) (FCInfo, error) {
+	// Without --silent, s prints a root warning and its progress before
+	// the JSON: start at the first line that opens an object.
+	if i := bytes.Index(b, []byte("\n{")); i >= 0 && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		b = b[i+1:]
+	}
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return FCInfo{}, err
@@ -90,5 +97,24 @@ func CheckTrigger(info FCInfo, inboxPrefix string, r *Report) {
 		r.Fail("oss trigger", "trigger prefix "+strings.Join(info.InboxPrefixes, ", ")+" but PICBED_INBOX_PREFIX is "+inboxPrefix, "keep s.yaml's vars.inbox equal to PICBED_INBOX_PREFIX and make deploy again")
 	default:
 		r.OK("oss trigger", "fires for "+inboxPrefix)
+	}
+}
+
+// CheckFunction is the function side of doctor and of the smoke test
+// after a deploy: the OSS trigger's prefix, where clients reach the
+// function, and, with the token in clear, an upload through it (Smoke).
+// getenv supplies PICBED_DOMAIN, PICBED_DOMAIN_HTTP and PICBED_TOKEN.
+func CheckFunction(ctx context.Context, info FCInfo, inboxPrefix string, getenv func(string) string, r *Report) {
+	CheckTrigger(info, inboxPrefix, r)
+	base := info.Base(getenv("PICBED_DOMAIN"), getenv("PICBED_DOMAIN_HTTP") == "1")
+	if base == "" {
+		r.Fail("upload", "the function has no public HTTP trigger URL", "s.yaml's http trigger must keep disableURLInternet: false")
+		return
+	}
+	r.OK("function url", base+" (clients upload to "+base+"/upload)")
+	if tok := getenv("PICBED_TOKEN"); tok == "" {
+		r.Skip("upload", "export PICBED_TOKEN=<your token> (the one whose digest is in PICBED_TOKENS) to upload a 1x1 PNG through "+base+": it proves the function's role can write the bucket")
+	} else {
+		Smoke(ctx, HTTPClient, base, tok, r)
 	}
 }

@@ -163,7 +163,7 @@ func doctorCloud(ctx context.Context, cfg config.Config, configOK bool, getenv f
 	}
 	c.Check(ctx, r)
 	if fcInfo == "" {
-		r.Skip("function", "run `s picbed info -o json > dist/s-info.json` and doctor -fc-info dist/s-info.json (make doctor does) to check the trigger and an upload")
+		r.Skip("function", "run `s picbed info -o json --silent > dist/s-info.json` and doctor -fc-info dist/s-info.json (make doctor does) to check the trigger and an upload")
 		return
 	}
 	b, err := os.ReadFile(fcInfo)
@@ -172,14 +172,8 @@ func doctorCloud(ctx context.Context, cfg config.Config, configOK bool, getenv f
 		info, err = deploy.ParseFCInfo(b)
 	}
 	if err != nil {
-		r.Fail("function", fcInfo+": "+err.Error(), "s picbed info -o json > "+fcInfo)
+		r.Fail("function", fcInfo+": "+err.Error(), "s picbed info -o json --silent > "+fcInfo)
 		return
 	}
-	deploy.CheckTrigger(info, cfg.InboxPrefix, r)
-	base := info.Base(getenv("PICBED_DOMAIN"), getenv("PICBED_DOMAIN_HTTP") == "1")
-	if tok := getenv("PICBED_TOKEN"); tok == "" || base == "" {
-		r.Skip("upload", "export PICBED_TOKEN=<your token> to upload a 1x1 PNG through "+base+" (proves the function's role can write "+c.PublicPrefix+")")
-	} else {
-		deploy.Smoke(ctx, deploy.HTTPClient, base, tok, r)
-	}
+	deploy.CheckFunction(ctx, info, cfg.InboxPrefix, getenv, r)
 }

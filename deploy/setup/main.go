@@ -133,16 +133,7 @@ func smoke(ctx context.Context, getenv func(string) string, infoFile string, out
 	if inbox == "" {
 		inbox = "inbox/"
 	}
-	deploy.CheckTrigger(info, inbox, r)
-	base := info.Base(getenv("PICBED_DOMAIN"), getenv("PICBED_DOMAIN_HTTP") == "1")
-	switch tok := getenv("PICBED_TOKEN"); {
-	case base == "":
-		r.Fail("upload", "the function has no public HTTP trigger URL", "s.yaml's http trigger must keep disableURLInternet: false")
-	case tok == "":
-		r.Skip("upload", "export PICBED_TOKEN=<your token> (the one whose digest is in PICBED_TOKENS) to test an upload through "+base)
-	default:
-		deploy.Smoke(ctx, deploy.HTTPClient, base, tok, r)
-	}
+	deploy.CheckFunction(ctx, info, inbox, getenv, r)
 	if r.Fails > 0 {
 		return fmt.Errorf("%d check(s) failed after the deploy; fix them and run make deploy again (every step is idempotent)", r.Fails)
 	}

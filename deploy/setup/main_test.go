@@ -155,6 +155,15 @@ func TestSmokeReadsSInfo(t *testing.T) {
 	if err != nil || info.URL != "https://picbed-abcdefghij.cn-hongkong.fcapp.run" || !slices.Equal(info.InboxPrefixes, []string{"inbox/"}) {
 		t.Fatalf("ParseFCInfo = %+v, %v", info, err)
 	}
+	// What s 3.1.10 really prints without --silent (a component answering
+	// info like fc3): the bare object after a warning and progress lines.
+	b, err = os.ReadFile("testdata/s-info-noisy.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := deploy.ParseFCInfo(b); err != nil || info.URL != "https://picbed-x.cn-hongkong.fcapp.run" || !slices.Equal(info.InboxPrefixes, []string{"inbox/"}) {
+		t.Errorf("ParseFCInfo(noisy) = %+v, %v", info, err)
+	}
 	// Without a token the upload is skipped with what to export; a
 	// trigger on another prefix fails.
 	var out bytes.Buffer
