@@ -72,6 +72,9 @@ func (h *Handler) lskyAuth(r *http.Request, check func(...string) error) error {
 	}
 	given := []string{bearer(r), bare, r.Header.Get("X-Upload-Token"), r.Header.Get("Token")}
 	if err := check(given...); err != nil {
+		if len(h.tokens) == 0 {
+			return err // anonymous mode: no token exists to manage with; say so
+		}
 		if strings.Join(given, "") == "" {
 			return errorf(http.StatusUnauthorized, "unauthorized", "Unauthenticated: send 'Authorization: Bearer <token>' with a picbed token")
 		}

@@ -338,3 +338,20 @@ func TestInboxRefusalsArePermanent(t *testing.T) {
 		}
 	}
 }
+
+// TestAnonymousPageUploadsWithoutLogin: in anonymous mode the page says so
+// (it uploads without a token and shows no gallery, which needs one).
+func TestAnonymousPageUploadsWithoutLogin(t *testing.T) {
+	for _, anon := range []bool{false, true} {
+		s := newTestServer(t, serverOpts{cfg: func(c *Config) {
+			if anon {
+				c.Tokens, c.AllowAnonymous = nil, true
+			}
+		}})
+		_, b := s.send(t, must(http.NewRequest("GET", s.URL+"/", nil)))
+		want := `data-anonymous="` + map[bool]string{false: "false", true: "true"}[anon] + `"`
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("anonymous=%v: the page lacks %s", anon, want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ var pageTemplate = template.Must(template.ParseFS(webFS, "web/index.html"))
 // needs before its first API call.
 type pageData struct {
 	Watermark bool
+	Anonymous bool // uploads need no token; the gallery (listing) is off
 	MaxBytes  int64
 	MaxSize   string // MaxBytes for people
 	Version   string
@@ -49,7 +50,7 @@ func humanBytes(n int64) string {
 // page is GET /: the upload page.
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) error {
 	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, pageData{Watermark: h.cfg.Watermark != nil, MaxBytes: h.cfg.MaxBytes, MaxSize: humanBytes(h.cfg.MaxBytes), Version: Version}); err != nil {
+	if err := pageTemplate.Execute(&b, pageData{Watermark: h.cfg.Watermark != nil, Anonymous: h.anonymous(), MaxBytes: h.cfg.MaxBytes, MaxSize: humanBytes(h.cfg.MaxBytes), Version: Version}); err != nil {
 		return err
 	}
 	hd := w.Header()

@@ -6,6 +6,8 @@
   const $ = (id) => document.getElementById(id);
   const TOKEN_KEY = 'picbed.token';
   const maxBytes = Number(document.body.dataset.maxBytes) || 32 * 1048576;
+  // anonymous: the server takes uploads without a token (and lists nothing)
+  const anonymous = document.body.dataset.anonymous === 'true';
   let token = '';
   try { token = localStorage.getItem(TOKEN_KEY) || ''; } catch (e) { /* storage blocked */ }
   let cursor = '';
@@ -147,7 +149,7 @@
   function uploadFiles(files) {
     const list = Array.from(files || []).filter(Boolean);
     if (!list.length) return say($('notice'), 'There was no file in that.', 'error');
-    if (!token) return showLogin('Enter your token first.');
+    if (!token && !anonymous) return showLogin('Enter your token first.');
     say($('notice'), '');
     list.forEach(uploadOne);
   }
@@ -186,7 +188,7 @@
     fd.append('file', file, file.name || 'pasted.png');
     const xhr = new XMLHttpRequest();
     xhr.open('POST', uploadURL());
-    xhr.setRequestHeader('Authorization', 'Bearer ' + token);
+    if (token) xhr.setRequestHeader('Authorization', 'Bearer ' + token);
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
     });
@@ -309,5 +311,5 @@
     uploadFiles(files);
   });
 
-  if (token) tryToken(token); else showLogin('');
+  if (anonymous) { showApp(); $('signout').hidden = true; $('recent').hidden = true; } else if (token) tryToken(token); else showLogin('');
 })();
