@@ -241,7 +241,7 @@ func TestWebhookIgnoredAndUnclaimed(t *testing.T) {
 // run's budget; a fresh one is a duplicate.
 func TestStaleJobRunsAgain(t *testing.T) {
 	e := newJobEnv(t, true) // via the inbox: nothing runs until ProcessObject
-	var now atomic.Int64 // the handler's clock, moved between requests
+	var now atomic.Int64    // the handler's clock, moved between requests
 	now.Store(time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC).UnixNano())
 	e.h.now = func() time.Time { return time.Unix(0, now.Load()).UTC() }
 	body := `{"post":{"current":{"id":"` + ghostPost + `","updated_at":"x"}}}`
