@@ -260,3 +260,32 @@ func TestStaleJobRunsAgain(t *testing.T) {
 		t.Errorf("a stale job redelivered: %v; want it queued again", m)
 	}
 }
+
+// TestJobRewritesMobiledoc: a post from before Ghost 5 (mobiledoc, no
+// lexical) goes through the same extractor: image cards and Markdown
+// cards are rewritten, the document stays valid JSON.
+func TestJobRewritesMobiledoc(t *testing.T) {
+	e := newJobEnv(t, false)
+	img := e.ghost.AddImage("2026/11/old.png", fixture(t, "logo.png"))
+	mob := `{"version":"0.3.1","atoms":[],"markups":[],"cards":[["image",{"src":"` + img + `","caption":""}],` +
+		`["markdown",{"markdown":"text ![old](` + img + `) more"}]],"sections":[[10,0],[10,1]]}`
+	e.ghost.AddPost(ghostPost, map[string]any{"mobiledoc": mob})
+	_, m := e.publish(t)
+	e.wait(t)
+	if j := e.job(t, m["job"].(string)); !j.Written || j.Rehosted != 1 {
+		t.Fatalf("job %+v", j)
+	}
+	got, _ := e.ghost.Post(ghostPost)["mobiledoc"].(string)
+	var doc struct {
+		Cards [][]any `json:"cards"`
+	}
+	if err := json.Unmarshal([]byte(got), &doc); err != nil || len(doc.Cards) != 2 {
+		t.Fatalf("mobiledoc %q: %v", got, err)
+	}
+	pub := e.h.cfg.PublicURL + "/"
+	src, _ := doc.Cards[0][1].(map[string]any)["src"].(string)
+	md, _ := doc.Cards[1][1].(map[string]any)["markdown"].(string)
+	if !strings.HasPrefix(src, pub) || !strings.Contains(md, "![old]("+src+")") || strings.Contains(got, e.ghost.URL) {
+		t.Errorf("mobiledoc not rewritten: %s", got)
+	}
+}
