@@ -134,9 +134,9 @@ func (h *Handler) lskyFrom(r *http.Request, u *Uploaded) lskyImage {
 }
 
 // lskyList is GET /api/v1/images?page=&per_page=: Lsky's paginator shape,
-// newest first. Pages are walked with storage cursors, so deep pages cost
-// more; total is what was seen so far (a lower bound) unless this is the
-// last page.
+// newest first. One listing walk serves page N (the earlier pages are
+// skipped in it); total is what was seen so far (a lower bound) unless
+// this is the last page.
 func (h *Handler) lskyList(w http.ResponseWriter, r *http.Request) error {
 	if err := h.lskyAuth(r, h.checkManageToken); err != nil {
 		return err
@@ -155,40 +155,26 @@ func (h *Handler) lskyList(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "bad_option", "page=%q must be a whole number from 1 to 1000", s)
 		}
 	}
-	prefix, cursor := h.cfg.KeyTemplate.Prefix(), ""
-	seen := 0
-	var items []lskyImage
-	for p := 1; p <= page; p++ {
-		objs, next, err := h.store.List(r.Context(), prefix, cursor, per)
-		if err != nil {
-			return err
-		}
-		seen += len(objs)
-		if p == page {
-			h.describe(r.Context(), objs)
-			for _, o := range objs {
-				li := h.lskyFrom(r, h.fromObject(o, storedName(o)))
-				if o.ContentType != "" {
-					li.Mimetype = o.ContentType
-				}
-				li.Date = o.Modified.UTC().Format("2006-01-02 15:04:05")
-				li.HumanDate = li.Date + " UTC"
-				items = append(items, li)
-			}
-		}
-		cursor = next
-		if next == "" {
-			break
-		}
+	// One walk serves page N: the pages before it are skipped, not listed
+	// one by one.
+	skip := (page - 1) * per
+	res, err := h.newest(r.Context(), nil, skip, per)
+	if err != nil {
+		return err
+	}
+	h.describe(r.Context(), res.Objects)
+	items := []lskyImage{}
+	for _, o := range res.Objects {
+		li := h.lskyFrom(r, h.fromListed(o))
+		li.Date = o.Modified.UTC().Format("2006-01-02 15:04:05")
+		li.HumanDate = li.Date + " UTC"
+		items = append(items, li)
 	}
 	last := page
-	if cursor != "" {
+	if res.Next != nil {
 		last = page + 1
 	}
-	if items == nil {
-		items = []lskyImage{}
-	}
-	lskyOK(w, "success", map[string]any{"current_page": page, "last_page": last, "per_page": per, "total": seen, "data": items})
+	lskyOK(w, "success", map[string]any{"current_page": page, "last_page": last, "per_page": per, "total": res.Seen, "data": items})
 	return nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"picbed/handler/listing"
 	"picbed/handler/variant"
 	"picbed/imageproc"
 	"picbed/storage"
@@ -49,39 +51,50 @@ func (h *Handler) listImages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cursor := q.Get("cursor")
-	if cursor != "" {
-		if err := h.checkManagedKey(cursor); err != nil {
+	var after *listing.Cursor
+	if s := q.Get("cursor"); s != "" {
+		c, err := listing.ParseCursor(s)
+		if err != nil || h.checkManagedKey(c.Key) != nil {
 			return errorf(http.StatusBadRequest, "bad_cursor", "cursor must be the next_cursor of a previous page")
 		}
+		after = &c
 	}
-	objs, next, err := h.store.List(r.Context(), h.cfg.KeyTemplate.Prefix(), cursor, limit)
+	page, err := h.newest(r.Context(), after, 0, limit)
 	if err != nil {
 		return err
 	}
-	h.describe(r.Context(), objs)
-	out := make([]Listed, 0, len(objs))
-	for _, o := range objs {
+	h.describe(r.Context(), page.Objects)
+	out := make([]Listed, 0, len(page.Objects))
+	for _, o := range page.Objects {
 		out = append(out, h.listed(o))
+	}
+	next := ""
+	if page.Next != nil {
+		next = page.Next.String()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"images": out, "next_cursor": next})
 	return nil
 }
 
+// newest is one page of uploads, newest first (handler/listing), from
+// what the store's listing carries: key, size and time, no HEAD per image.
+func (h *Handler) newest(ctx context.Context, after *listing.Cursor, skip, limit int) (listing.Page, error) {
+	lay := listing.Layout{Root: h.cfg.KeyTemplate.Prefix(), TimeFolders: h.cfg.KeyTemplate.TimeFolders()}
+	return listing.Newest(ctx, h.store, lay, after, skip, limit)
+}
+
 // describeConcurrency bounds the HEAD requests describe makes at once.
 const describeConcurrency = 8
 
-// describe fills in what a listing lacks: an OSS listing carries neither
-// the content type nor picbed's metadata (size in pixels, file name), so
-// each such object of the page is looked up (one HEAD each, a few at a
-// time). An object that cannot be looked up keeps what the listing said.
+// describe adds to the page's objects what the gallery shows and no
+// listing carries: the object's metadata (file name, pixel sizes, which
+// the thumbnail and variants depend on). Only the page's objects are
+// looked up, a few at a time; size, time and order come from the listing.
+// An object that cannot be looked up keeps what the listing said.
 func (h *Handler) describe(ctx context.Context, objs []storage.Object) {
 	sem := make(chan struct{}, describeConcurrency)
 	var wg sync.WaitGroup
 	for i := range objs {
-		if objs[i].ContentType != "" {
-			continue
-		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(o *storage.Object) {
@@ -92,6 +105,23 @@ func (h *Handler) describe(ctx context.Context, objs []storage.Object) {
 		}(&objs[i])
 	}
 	wg.Wait()
+}
+
+// formatOfKey is the format of a stored image from its key's extension
+// (keys end in the output format's Ext), for listings, which carry no
+// Content-Type.
+func formatOfKey(key string) imageproc.Format {
+	switch strings.ToLower(path.Ext(key)) {
+	case ".jpg", ".jpeg":
+		return imageproc.JPEG
+	case ".png":
+		return imageproc.PNG
+	case ".gif":
+		return imageproc.GIF
+	case ".webp":
+		return imageproc.WebP
+	}
+	return ""
 }
 
 // listLimit parses a page size: empty is the default, anything else must
@@ -107,11 +137,24 @@ func listLimit(s, name string) (int, error) {
 	return n, nil
 }
 
-// listed describes a stored object from its metadata.
+// listed describes a listed object: what the listing carries (key, size,
+// time), the format (its Content-Type, else its key's extension) and, when
+// describe looked it up, its metadata (pixel sizes, the file name).
 func (h *Handler) listed(o storage.Object) Listed {
-	u := h.fromObject(o, storedName(o))
+	u := h.fromListed(o)
 	return Listed{Key: o.Key, URL: u.URL, Markdown: u.Markdown, HTML: u.HTML, Thumbnail: u.Thumbnail, Variants: u.Variants,
 		Size: o.Size, Time: o.Modified.UTC(), Width: u.Width, Height: u.Height, Format: u.Format, Name: u.Name}
+}
+
+// fromListed is fromObject for a listed (and described) object: the
+// format from its key when the Content-Type is unknown.
+func (h *Handler) fromListed(o storage.Object) *Uploaded {
+	if o.ContentType == "" {
+		if f := formatOfKey(o.Key); f != "" {
+			o.ContentType = f.MIME()
+		}
+	}
+	return h.fromObject(o, storedName(o))
 }
 
 // storedName is the client's file name kept in the object's metadata.

@@ -33,6 +33,7 @@ func TestGalleryOverOSS(t *testing.T) {
 	fake.Seed("blog", "inbox/raw.jpg", osstest.Object{Data: fixture(t, "phone.jpg"), ContentType: "image/jpeg"})
 	auth := "Authorization: Bearer " + clientToken
 
+	heads, lists := fake.Count("HeadObject", "")+fake.Count("GetObjectMeta", ""), fake.Count("ListObjectsV2", "")
 	a := e.do(t, "GET", "/api/images", nil, auth)
 	imgs, _ := a.json(t)["images"].([]any)
 	if a.status != 200 || len(imgs) != 2 {
@@ -43,6 +44,14 @@ func TestGalleryOverOSS(t *testing.T) {
 		if im["width"] != float64(16) || im["height"] != float64(12) || im["format"] != "png" || im["name"] != "p.png" {
 			t.Errorf("image %v: want width 16, height 12, format png, name p.png from the object's metadata", im)
 		}
+	}
+	// The listing is walked by folder (img/, img/2026/, the month), and only
+	// the page's own images are looked up for their metadata.
+	if n := fake.Count("ListObjectsV2", "") - lists; n != 3 {
+		t.Errorf("the gallery made %d LIST requests, want 3", n)
+	}
+	if n := fake.Count("HeadObject", "") + fake.Count("GetObjectMeta", "") - heads; n > len(imgs) {
+		t.Errorf("the gallery made %d HEAD requests for %d images", n, len(imgs))
 	}
 	a = e.do(t, "GET", "/api/v1/images", nil, auth)
 	d, _ := a.json(t)["data"].(map[string]any)

@@ -14,7 +14,7 @@ type Store interface {
 	Put(ctx context.Context, key string, data []byte, o storage.PutOptions) error
 	Stat(ctx context.Context, key string) (storage.Object, error)
 	Get(ctx context.Context, key string) ([]byte, storage.Object, error)
-	List(ctx context.Context, prefix, cursor string, limit int) ([]storage.Object, string, error)
+	List(ctx context.Context, q storage.ListQuery) (storage.Listing, error) // one page in key order
 	Delete(ctx context.Context, key string) error
 }
 
@@ -60,11 +60,11 @@ func (g *guardedStore) Get(ctx context.Context, key string) ([]byte, storage.Obj
 	return b, o, storeFailed("get", err)
 }
 
-func (g *guardedStore) List(ctx context.Context, prefix, cursor string, limit int) ([]storage.Object, string, error) {
+func (g *guardedStore) List(ctx context.Context, q storage.ListQuery) (storage.Listing, error) {
 	ctx, cancel := g.stage(ctx)
 	defer cancel()
-	objs, next, err := g.store.List(ctx, prefix, cursor, limit)
-	return objs, next, storeFailed("list", err)
+	l, err := g.store.List(ctx, q)
+	return l, storeFailed("list", err)
 }
 
 func (g *guardedStore) Delete(ctx context.Context, key string) error {

@@ -43,11 +43,11 @@ func (d *downStore) Get(ctx context.Context, key string) ([]byte, storage.Object
 	return d.Store.Get(ctx, key)
 }
 
-func (d *downStore) List(ctx context.Context, prefix, cursor string, limit int) ([]storage.Object, string, error) {
+func (d *downStore) List(ctx context.Context, q storage.ListQuery) (storage.Listing, error) {
 	if d.down.Load() {
-		return nil, "", oss503
+		return storage.Listing{}, oss503
 	}
-	return d.Store.List(ctx, prefix, cursor, limit)
+	return d.Store.List(ctx, q)
 }
 
 func (d *downStore) Delete(ctx context.Context, key string) error {

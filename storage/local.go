@@ -12,7 +12,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -126,9 +128,25 @@ func (l *Local) writeAtomic(name string, data []byte) error {
 // or reaching it would leave the root (a symlink pointing outside), which
 // callers must not be able to tell apart.
 func missing(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) ||
-		strings.Contains(err.Error(), "path escapes from parent")
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, errPathEscapes())
 }
+
+// errPathEscapes is the error value an os.Root answers when a path would
+// leave it. The os package does not export it, so it is taken, once, from
+// a root asked for its parent.
+var errPathEscapes = sync.OnceValue(func() error {
+	r, err := os.OpenRoot(os.TempDir())
+	if err != nil {
+		return errors.New("no os.Root available") // matches nothing
+	}
+	defer r.Close()
+	_, err = r.Lstat("..")
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Err != nil {
+		return pe.Err
+	}
+	return errors.New("os.Root let a path leave it") // matches nothing
+})
 
 // Stat describes the object under key, or returns ErrNotFound. Only
 // regular files are objects: a symlink is never followed to its target.
@@ -185,38 +203,94 @@ func (l *Local) Delete(_ context.Context, key string) error {
 	return l.deleteVariants(key)
 }
 
-// List returns objects under prefix, newest first, limit at a time. The
-// cursor is the key of the last object of the previous page.
-func (l *Local) List(ctx context.Context, prefix, cursor string, limit int) ([]Object, string, error) {
-	var all []Object
-	err := fs.WalkDir(l.r.FS(), ".", func(key string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), ".") && key != "." {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			if key != "." && !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/") {
-				return fs.SkipDir // outside the prefix: do not walk it
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !strings.HasPrefix(key, prefix) {
-			return nil
-		}
-		o, err := l.Stat(ctx, key)
-		if err == nil {
-			all = append(all, o)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", l.ioError("list", err)
+// List is a page of the directory in key order, as OSS lists a bucket:
+// directories are read in that order and only as deep and as far as the
+// page needs, each object costs one lstat and no sidecar is read. Symlinks
+// and hidden names (sidecars, temp files) are not objects. The Token of
+// the next page is the last key (or folder, then followed by 0xff: past
+// every key below it) of this one.
+func (l *Local) List(ctx context.Context, q ListQuery) (Listing, error) {
+	max := q.Max
+	if max <= 0 || max > MaxListPage {
+		max = MaxListPage
 	}
-	page, next := newestFirst(all, cursor, limit)
-	return page, next, nil
+	after := q.StartAfter
+	if q.Token != "" {
+		after = q.Token
+	}
+	var out Listing
+	n, last := 0, ""
+	// past reports whether nothing below folder p (ending in "/") comes
+	// after the cursor.
+	past := func(p string) bool { return after != "" && after >= p+"\xff" }
+	var walk func(dir string) (stop bool, err error)
+	walk = func(dir string) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+		name := strings.TrimSuffix(dir, "/")
+		if name == "" {
+			name = "."
+		}
+		entries, err := fs.ReadDir(l.r.FS(), name)
+		if err != nil {
+			if missing(err) {
+				return false, nil
+			}
+			return true, err
+		}
+		sortKey := func(e fs.DirEntry) string {
+			if e.IsDir() {
+				return e.Name() + "/"
+			}
+			return e.Name()
+		}
+		sort.Slice(entries, func(i, j int) bool { return sortKey(entries[i]) < sortKey(entries[j]) })
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if e.IsDir() {
+				p := dir + e.Name() + "/"
+				if !strings.HasPrefix(p, q.Prefix) && !strings.HasPrefix(q.Prefix, p) || past(p) {
+					continue
+				}
+				if q.Delimiter == "/" && len(p) > len(q.Prefix) {
+					cp := q.Prefix + strings.SplitAfter(p[len(q.Prefix):], "/")[0]
+					if cp == p { // a folder of the listing, not walked
+						if n == max {
+							out.Next = last
+							return true, nil
+						}
+						out.Prefixes = append(out.Prefixes, p)
+						n, last = n+1, p+"\xff"
+						continue
+					}
+				}
+				if stop, err := walk(p); stop || err != nil {
+					return stop, err
+				}
+				continue
+			}
+			k := dir + e.Name()
+			if !e.Type().IsRegular() || !strings.HasPrefix(k, q.Prefix) || (after != "" && k <= after) {
+				continue
+			}
+			if n == max {
+				out.Next = last
+				return true, nil
+			}
+			fi, err := e.Info()
+			if err != nil {
+				continue // removed meanwhile
+			}
+			out.Objects = append(out.Objects, Object{Key: k, Size: fi.Size(), Modified: fi.ModTime()})
+			n, last = n+1, k
+		}
+		return false, nil
+	}
+	if _, err := walk(q.Prefix[:strings.LastIndex(q.Prefix, "/")+1]); err != nil {
+		return Listing{}, l.ioError("list", err)
+	}
+	return out, nil
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"sort"
@@ -45,16 +44,7 @@ type OSSConfig struct {
 	// HTTPClient carries every request (connections are reused across
 	// invocations); nil uses one with OSS-friendly timeouts.
 	HTTPClient *http.Client
-	// ListBound caps how many objects List reads to sort them newest
-	// first; 0 means DefaultListBound.
-	ListBound int
 }
-
-// DefaultListBound is how many objects List reads at most (10 requests of
-// 1000) before sorting. A blog's image folder rarely holds more; past the
-// bound the gallery shows the newest among the first keys in key order and
-// logs that it was cut.
-const DefaultListBound = 10000
 
 // OSS stores objects in an Alibaba Cloud OSS bucket. It holds no long-lived
 // keys: every call asks Credentials for the current ones and builds (or
@@ -79,9 +69,6 @@ func NewOSS(cfg OSSConfig) (*OSS, error) {
 	}
 	if cfg.Credentials == nil {
 		return nil, errors.New("OSS storage needs a credentials source")
-	}
-	if cfg.ListBound <= 0 {
-		cfg.ListBound = DefaultListBound
 	}
 	c := cfg.HTTPClient
 	if c == nil {
@@ -247,44 +234,41 @@ func (s *OSS) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// List returns objects under prefix, newest first, limit at a time; the
-// cursor is the key of the last object of the previous page (as Local).
-// OSS lists in key order only, so List reads the prefix (ListObjectsV2,
-// 1000 a page, up to ListBound objects) and sorts by LastModified. List
-// results carry no Content-Type or metadata (OSS does not list them).
-func (s *OSS) List(ctx context.Context, prefix, cursor string, limit int) ([]Object, string, error) {
+// List is one ListObjectsV2 call: a page of the bucket in key order. Folder
+// markers made by the console (keys ending in "/") are left out.
+func (s *OSS) List(ctx context.Context, q ListQuery) (Listing, error) {
 	b, err := s.bucket(ctx)
 	if err != nil {
-		return nil, "", err
+		return Listing{}, err
 	}
-	var all []Object
-	token := ""
-	for {
-		opts := []oss.Option{oss.WithContext(ctx), oss.Prefix(prefix), oss.MaxKeys(1000)}
-		if token != "" {
-			opts = append(opts, oss.ContinuationToken(token))
-		}
-		res, err := b.ListObjectsV2(opts...)
-		if err != nil {
-			return nil, "", s.fail(ctx, "list", prefix, err)
-		}
-		for _, p := range res.Objects {
-			if strings.HasSuffix(p.Key, "/") {
-				continue // a folder marker made by the console
-			}
-			all = append(all, Object{Key: p.Key, Size: p.Size, Modified: p.LastModified})
-		}
-		if !res.IsTruncated || res.NextContinuationToken == "" {
-			break
-		}
-		if len(all) >= s.cfg.ListBound {
-			slog.WarnContext(ctx, "oss list cut at the bound; the gallery shows the newest of the first objects in key order", "prefix", prefix, "bound", s.cfg.ListBound)
-			break
-		}
-		token = res.NextContinuationToken
+	max := q.Max
+	if max <= 0 || max > MaxListPage {
+		max = MaxListPage
 	}
-	page, next := newestFirst(all, cursor, limit)
-	return page, next, nil
+	opts := []oss.Option{oss.WithContext(ctx), oss.Prefix(q.Prefix), oss.MaxKeys(max)}
+	if q.Delimiter != "" {
+		opts = append(opts, oss.Delimiter(q.Delimiter))
+	}
+	if q.Token != "" {
+		opts = append(opts, oss.ContinuationToken(q.Token))
+	} else if q.StartAfter != "" {
+		opts = append(opts, oss.StartAfter(q.StartAfter))
+	}
+	res, err := b.ListObjectsV2(opts...)
+	if err != nil {
+		return Listing{}, s.fail(ctx, "list", q.Prefix, err)
+	}
+	var l Listing
+	for _, p := range res.Objects {
+		if !strings.HasSuffix(p.Key, "/") {
+			l.Objects = append(l.Objects, Object{Key: p.Key, Size: p.Size, Modified: p.LastModified})
+		}
+	}
+	l.Prefixes = res.CommonPrefixes
+	if res.IsTruncated {
+		l.Next = res.NextContinuationToken
+	}
+	return l, nil
 }
 
 // objectFromHeader reads an Object from a HEAD/GET response.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -110,44 +111,83 @@ func TestOSSPutStatGetDelete(t *testing.T) {
 	}
 }
 
-func TestOSSListNewestFirstWithPaging(t *testing.T) {
-	s, srv := newOSS(t, goodCred)
+// TestListKeyOrder runs the same listing against both stores: native key
+// order (byte-wise, so "11-x/" sorts before "11/"), StartAfter, pages
+// through Token, "/" folders as Prefixes, hidden names and other prefixes
+// left out.
+func TestListKeyOrder(t *testing.T) {
 	ctx := context.Background()
-	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	// Keys in an order unrelated to their age, more than one OSS page.
-	const n = 1205
-	for i := 0; i < n; i++ {
-		age := (i * 7919) % n // a permutation of 0..n-1
-		srv.Seed(bucketName, fmt.Sprintf("img/%04d.jpg", i), osstest.Object{Data: []byte("x"), ContentType: "image/jpeg", Modified: base.Add(time.Duration(age) * time.Second)})
+	keys := []string{"img/2026/11-x/b.png", "img/2026/11/a.png", "img/2026/11/c.png", "img/2026/110.png",
+		"img/2027/01/d.png", "img/z.png", "inbox/raw.jpg", "imgx/no.png"}
+	oss, srv := newOSS(t, goodCred)
+	local, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv.Seed(bucketName, "inbox/not-listed.jpg", osstest.Object{Data: []byte("x")})
-	srv.Seed(bucketName, "img/folder/", osstest.Object{})
-
-	var all []storage.Object
-	cursor := ""
-	pages := 0
-	for {
-		page, next, err := s.List(ctx, "img/", cursor, 500)
-		if err != nil {
-			t.Fatalf("List: %v", err)
-		}
-		all = append(all, page...)
-		pages++
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	if len(all) != n || pages != 3 {
-		t.Fatalf("listed %d objects in %d pages, want %d in 3", len(all), pages, n)
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i].Modified.After(all[i-1].Modified) {
-			t.Fatalf("object %d (%s, %v) is newer than object %d (%v): not newest first", i, all[i].Key, all[i].Modified, i-1, all[i-1].Modified)
+	for _, k := range keys {
+		for _, s := range []interface {
+			Put(context.Context, string, []byte, storage.PutOptions) error
+		}{oss, local} {
+			if err := s.Put(ctx, k, []byte(k), storage.PutOptions{ContentType: "image/png"}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if got := srv.Count("ListObjectsV2", ""); got != 3*2 {
-		t.Errorf("ListObjectsV2 requests = %d, want 6 (2 OSS pages per List call)", got)
+	srv.Seed(bucketName, "img/2026/11/", osstest.Object{}) // a folder marker (the console makes them): not an object
+	stores := map[string]interface {
+		List(context.Context, storage.ListQuery) (storage.Listing, error)
+	}{"oss": oss, "local": local}
+	tests := []struct {
+		name string
+		q    storage.ListQuery
+		want string // objects and (folders/) in order
+	}{
+		{"all of img/", storage.ListQuery{Prefix: "img/"}, "img/2026/11-x/b.png img/2026/11/a.png img/2026/11/c.png img/2026/110.png img/2027/01/d.png img/z.png"},
+		{"start after", storage.ListQuery{Prefix: "img/", StartAfter: "img/2026/11/a.png"}, "img/2026/11/c.png img/2026/110.png img/2027/01/d.png img/z.png"},
+		{"start after a deleted key", storage.ListQuery{Prefix: "img/", StartAfter: "img/2026/11/b.png"}, "img/2026/11/c.png img/2026/110.png img/2027/01/d.png img/z.png"},
+		{"folders of img/2026/", storage.ListQuery{Prefix: "img/2026/", Delimiter: "/"}, "img/2026/11-x/ img/2026/11/ img/2026/110.png"},
+		{"folders of img/", storage.ListQuery{Prefix: "img/", Delimiter: "/"}, "img/2026/ img/2027/ img/z.png"},
+		{"partial prefix", storage.ListQuery{Prefix: "img/2026/11"}, "img/2026/11-x/b.png img/2026/11/a.png img/2026/11/c.png img/2026/110.png"},
+		{"nothing there", storage.ListQuery{Prefix: "gone/"}, ""},
+	}
+	for name, s := range stores {
+		for _, tt := range tests {
+			for _, max := range []int{0, 1, 2} {
+				t.Run(fmt.Sprintf("%s/%s/max %d", name, tt.name, max), func(t *testing.T) {
+					var got []string
+					q := tt.q
+					q.Max = max
+					for calls := 0; ; calls++ {
+						if calls > 20 {
+							t.Fatal("paging does not end")
+						}
+						res, err := s.List(ctx, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if max > 0 && len(res.Objects)+len(res.Prefixes) > max {
+							t.Fatalf("page of %d, max %d", len(res.Objects)+len(res.Prefixes), max)
+						}
+						page := append([]string(nil), res.Prefixes...)
+						for _, o := range res.Objects {
+							page = append(page, o.Key)
+							if o.Size != int64(len(o.Key)) || o.Modified.IsZero() {
+								t.Errorf("%s: size %d time %v, want the listing to carry both", o.Key, o.Size, o.Modified)
+							}
+						}
+						sort.Strings(page) // objects and folders interleave in key order
+						got = append(got, page...)
+						if res.Next == "" {
+							break
+						}
+						q.Token = res.Next
+					}
+					if g := strings.Join(got, " "); g != tt.want {
+						t.Errorf("listed %q\nwant     %q", g, tt.want)
+					}
+				})
+			}
+		}
 	}
 }
 
@@ -169,7 +209,7 @@ func TestOSSCredentialFailures(t *testing.T) {
 			checks := map[string]error{
 				"Put":  s.Put(ctx, "img/a.jpg", []byte("data"), storage.PutOptions{ContentType: "image/jpeg"}),
 				"Stat": func() error { _, err := s.Stat(ctx, "img/a.jpg"); return err }(),
-				"List": func() error { _, _, err := s.List(ctx, "img/", "", 10); return err }(),
+				"List": func() error { _, err := s.List(ctx, storage.ListQuery{Prefix: "img/", Max: 10}); return err }(),
 			}
 			for op, err := range checks {
 				var se *storage.Error
@@ -214,7 +254,7 @@ func TestOSSErrorStatuses(t *testing.T) {
 				"Put":    s.Put(ctx, "img/a.jpg", []byte("data"), storage.PutOptions{ContentType: "image/jpeg"}),
 				"Stat":   func() error { _, err := s.Stat(ctx, "img/a.jpg"); return err }(),
 				"Get":    func() error { _, _, err := s.Get(ctx, "img/a.jpg"); return err }(),
-				"List":   func() error { _, _, err := s.List(ctx, "img/", "", 10); return err }(),
+				"List":   func() error { _, err := s.List(ctx, storage.ListQuery{Prefix: "img/", Max: 10}); return err }(),
 				"Delete": s.Delete(ctx, "img/a.jpg"),
 			}
 			for op, err := range ops {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -37,6 +36,26 @@ type Object struct {
 	ContentType string
 	Modified    time.Time
 	Meta        map[string]string
+}
+
+// ListQuery asks for one page of a store's native order: keys compared
+// byte by byte, as OSS lists them.
+type ListQuery struct {
+	Prefix     string // only keys starting with Prefix
+	StartAfter string // only keys after StartAfter (the first call)
+	Token      string // a previous Listing's Next (later calls; wins over StartAfter)
+	Delimiter  string // "/" groups the keys below the next "/" after Prefix into Prefixes
+	Max        int    // objects plus prefixes per page, 1..1000 (0: 1000)
+}
+
+// MaxListPage is the most a List call returns (OSS's limit).
+const MaxListPage = 1000
+
+// Listing is one page of a listing.
+type Listing struct {
+	Objects  []Object // in key order: Key, Size and Modified only (a listing carries no Content-Type or metadata)
+	Prefixes []string // with a Delimiter: the folders, in key order
+	Next     string   // the Token of the next page; "" on the last one
 }
 
 // Error is a storage failure with the HTTP status it deserves and a message
@@ -126,30 +145,4 @@ func checkKey(key string) error {
 		return &Error{Status: http.StatusBadRequest, Message: "invalid object key", Err: err}
 	}
 	return nil
-}
-
-// newestFirst sorts a listing newest first (ties by key) and cuts the page
-// after cursor, the key that ended the previous page; next is "" on the
-// last page. Both stores list this way, so the gallery pages the same.
-func newestFirst(all []Object, cursor string, limit int) (page []Object, next string) {
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].Modified.Equal(all[j].Modified) {
-			return all[i].Modified.After(all[j].Modified)
-		}
-		return all[i].Key < all[j].Key
-	})
-	if cursor != "" {
-		start := len(all)
-		for i, o := range all {
-			if o.Key == cursor {
-				start = i + 1
-				break
-			}
-		}
-		all = all[start:]
-	}
-	if limit > 0 && len(all) > limit {
-		return all[:limit], all[limit-1].Key
-	}
-	return all, ""
 }

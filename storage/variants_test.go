@@ -37,9 +37,9 @@ func TestLocalVariants(t *testing.T) {
 		t.Error("PutVariant accepted the key ../escape")
 	}
 	// Variants are never listed as images.
-	objs, _, err := l.List(ctx, "", "", 100)
-	if err != nil || len(objs) != 1 || objs[0].Key != key {
-		t.Fatalf("List = %+v, %v; want only the image", objs, err)
+	res, err := l.List(ctx, ListQuery{})
+	if err != nil || len(res.Objects) != 1 || res.Objects[0].Key != key || len(res.Prefixes) != 0 {
+		t.Fatalf("List = %+v, %v; want only the image", res, err)
 	}
 	// They go with the image.
 	if err := l.Delete(ctx, key); err != nil {

@@ -119,6 +119,29 @@ func (t *Template) Prefix() string {
 	return ""
 }
 
+// TimeFolders is how many folders after Prefix hold the upload time, most
+// significant first: {year}/ then {month}/, {day}/, {hour}/ (2 for the
+// default template img/{year}/{month}/...). Their names sort as the times
+// do, so the newest images are in the greatest folders; 0 when the
+// template does not start that way.
+func (t *Template) TimeFolders() int {
+	if len(t.parts) == 0 || t.parts[0].name != "" || !strings.HasSuffix(t.parts[0].lit, "/") {
+		return 0
+	}
+	n := 0
+	for i, want := range []string{"year", "month", "day", "hour"} {
+		j := 1 + 2*i
+		if j+1 >= len(t.parts) || t.parts[j].name != want || t.parts[j+1].name != "" || !strings.HasPrefix(t.parts[j+1].lit, "/") {
+			break
+		}
+		n++
+		if t.parts[j+1].lit != "/" { // fixed text after the folder: the time folders end here
+			break
+		}
+	}
+	return n
+}
+
 // Deterministic reports whether the same input always gives the same key,
 // which is what makes dedupe and retried events idempotent.
 func (t *Template) Deterministic() bool {

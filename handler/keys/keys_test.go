@@ -125,3 +125,30 @@ func short(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+func TestTimeFolders(t *testing.T) {
+	for _, tt := range []struct {
+		tmpl string
+		want int
+	}{
+		{Default, 2},
+		{"img/{year}/{hash}.{ext}", 1},
+		{"a/b/{year}/{month}/{day}/{hash}.{ext}", 3},
+		{"p/{year}/{month}/{day}/{hour}/{minute}-{hash}.{ext}", 4},
+		{"img/{year}/{month}/x-{hash}.{ext}", 2},
+		{"{year}/{month}/{hash}.{ext}", 0},     // no fixed folder first
+		{"img/{month}/{year}/{hash}.{ext}", 0}, // not most significant first
+		{"img/{year}{month}/{hash}.{ext}", 0},  // not one folder per part
+		{"img/{year}-{month}/{hash}.{ext}", 0},
+		{"img/{hash}.{ext}", 0},
+		{"{hash}.{ext}", 0},
+	} {
+		tmpl, err := Parse(tt.tmpl)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.tmpl, err)
+		}
+		if got := tmpl.TimeFolders(); got != tt.want {
+			t.Errorf("%s: TimeFolders = %d, want %d", tt.tmpl, got, tt.want)
+		}
+	}
+}

@@ -595,21 +595,26 @@ func (s *Server) list(w http.ResponseWriter, c *call, objs map[string]*Object) i
 	last := ""
 	n := 0
 	for _, k := range keys {
-		if n == max {
-			res.IsTruncated = true
-			break
-		}
 		if delim != "" {
 			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
 				cp := k[:len(prefix)+i+len(delim)]
-				last = k
-				if !seen[cp] {
-					seen[cp] = true
-					res.CommonPrefixes = append(res.CommonPrefixes, enc(cp))
-					n++
+				if seen[cp] {
+					continue
 				}
+				if n == max {
+					res.IsTruncated = true
+					break
+				}
+				seen[cp] = true
+				res.CommonPrefixes = append(res.CommonPrefixes, enc(cp))
+				last = cp + "\xff" // the next page starts past every key under cp, as OSS's does
+				n++
 				continue
 			}
+		}
+		if n == max {
+			res.IsTruncated = true
+			break
 		}
 		o := objs[k]
 		res.Contents = append(res.Contents, listEntry{Key: enc(k), LastModified: o.Modified.Format("2006-01-02T15:04:05.000Z"),
