@@ -184,30 +184,10 @@ func (d *decoder) checkSOF(marker byte) (*frame, error) {
 
 // checkDHT validates every table of a DHT segment and notes which exist.
 func checkDHT(p []byte, huff *[2][4]bool) error {
-	for len(p) > 0 {
-		if len(p) < 17 {
-			return fmt.Errorf("%w: short DHT", ErrFormat)
-		}
-		class, id := p[0]>>4, p[0]&15
-		if class > 1 || id > 3 {
-			return fmt.Errorf("%w: Huffman table class %d id %d", ErrFormat, class, id)
-		}
-		var counts [17]int
-		total := 0
-		for i := 1; i <= 16; i++ {
-			counts[i] = int(p[i])
-			total += counts[i]
-		}
-		if total == 0 || total > 256 || len(p) < 17+total {
-			return fmt.Errorf("%w: Huffman table with %d codes", ErrFormat, total)
-		}
-		if err := checkCodeLengths(counts); err != nil {
-			return err
-		}
+	return eachDHT(p, func(class, id byte, counts [17]int, _ []byte) error {
 		huff[class][id] = true
-		p = p[17+total:]
-	}
-	return nil
+		return checkCodeLengths(counts)
+	})
 }
 
 // checkCodeLengths refuses an over-subscribed set of code lengths (the

@@ -22,6 +22,16 @@ func (d *decoder) readDHT() error {
 	if err != nil {
 		return err
 	}
+	return eachDHT(p, func(class, id byte, counts [17]int, vals []byte) error {
+		t, err := buildHuff(counts, vals)
+		d.huff[class][id] = t
+		return err
+	})
+}
+
+// eachDHT calls fn for every table of a DHT segment's payload p, whose
+// class, id and code counts it has checked.
+func eachDHT(p []byte, fn func(class, id byte, counts [17]int, vals []byte) error) error {
 	for len(p) > 0 {
 		if len(p) < 17 {
 			return fmt.Errorf("%w: short DHT", ErrFormat)
@@ -39,11 +49,9 @@ func (d *decoder) readDHT() error {
 		if total == 0 || total > 256 || len(p) < 17+total {
 			return fmt.Errorf("%w: Huffman table with %d codes", ErrFormat, total)
 		}
-		t, err := buildHuff(counts, p[17:17+total])
-		if err != nil {
+		if err := fn(class, id, counts, p[17:17+total]); err != nil {
 			return err
 		}
-		d.huff[class][id] = t
 		p = p[17+total:]
 	}
 	return nil
