@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"picbed/imageproc/internal/wasmcodec"
+	"picbed/imageproc/internal/workers"
 )
 
 // A phone's HEIC is a grid: the picture is cut into tiles (512x512 on an
@@ -175,28 +176,20 @@ const tileWorkers = 2
 // grid's output size, in stored orientation.
 func (g *heicGrid) decode(ctx context.Context) (*image.YCbCr, error) {
 	dst := image.NewYCbCr(image.Rect(0, 0, g.outW, g.outH), image.YCbCrSubsampleRatio420)
-	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
-	next := make(chan int)
-	for w := 0; w < tileWorkers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := g.place(ctx, dst, i); err != nil {
-					once.Do(func() { firstErr = err })
-				}
+	// a panic in a worker (a tile that lies about its shape) comes back as
+	// an error, which decode reports as a corrupt file
+	err := workers.Split(len(g.tiles), tileWorkers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if err := g.place(ctx, dst, i); err != nil {
+				once.Do(func() { firstErr = err })
+				return
 			}
-		}()
-	}
-	for i := range g.tiles {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+		}
+	})
+	if err := errors.Join(firstErr, err); err != nil {
+		return nil, err
 	}
 	return dst, nil
 }
