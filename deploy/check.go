@@ -111,9 +111,11 @@ func CheckLink(ctx context.Context, hc *http.Client, link string) (problem, fix 
 	return "", ""
 }
 
+var errorCodeElement = regexp.MustCompile(`<Code>([A-Za-z]+)</Code>`)
+
 // ossCode is the <Code> of an OSS XML error body, or "".
 func ossCode(body []byte) string {
-	m := regexp.MustCompile(`<Code>([A-Za-z]+)</Code>`).FindSubmatch(body)
+	m := errorCodeElement.FindSubmatch(body)
 	if m == nil {
 		return ""
 	}

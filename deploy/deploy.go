@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
@@ -145,6 +146,7 @@ func explain(err error) error {
 	return err
 }
 
-// HTTPClient is the client for links and smoke uploads: no cookies, no
-// proxy surprises beyond the environment's, bounded by the caller's ctx.
-var HTTPClient = &http.Client{}
+// HTTPClient is the client for links and smoke uploads, as a reader's
+// browser would fetch them; each request is bounded by the caller's ctx
+// and by a minute in any case.
+var HTTPClient = &http.Client{Timeout: time.Minute}

@@ -27,7 +27,9 @@ func runDoctor(environ []string, args []string, out io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fcInfo := fs.String("fc-info", "", "the output of `s picbed info -o json`, to check the deployed trigger and upload through the function")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); err == flag.ErrHelp {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	vars := map[string]string{}

@@ -29,6 +29,9 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
+	if code, out, _ := run(t, nil, "doctor", "-h"); code != 0 || !strings.Contains(out, "-fc-info") {
+		t.Errorf("main doctor -h: exit %d, %q", code, out)
+	}
 	cmd := exec.Command(binPath, "serv")
 	cmd.Env = []string{"HOME=" + t.TempDir()}
 	var stderr bytes.Buffer
