@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,5 +156,25 @@ func TestFCWarnsAboutAMainlandDefaultDomain(t *testing.T) {
 	e.rt.invoke(t, ev) // the warning is logged before the first invocation is taken
 	if out := e.out.String(); !strings.Contains(out, "PublicEndpointForbidden") || !strings.Contains(out, `"level":"WARN"`) {
 		t.Errorf("no warning naming PublicEndpointForbidden:\n%s", out)
+	}
+}
+
+// TestLocal401SaysWhereTheTokenIs: with the token picbed generated, a
+// request without it is told where the token is kept.
+func TestLocal401SaysWhereTheTokenIs(t *testing.T) {
+	srv, err := localserver.Start(binPath, t.TempDir(), "PICBED_TOKENS=") // no token: one is generated
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Cmd.Process.Kill()
+	resp, err := http.Post(srv.URL+"/upload", "image/png", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Error, Message string }
+	json.NewDecoder(resp.Body).Decode(&e)
+	if want := filepath.Join(srv.DataDir, ".picbed-token"); resp.StatusCode != 401 || !strings.Contains(e.Message, want) {
+		t.Errorf("%d %+v; want 401 naming %s", resp.StatusCode, e, want)
 	}
 }
