@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs each fuzz target (sniff, lossless strip, Process, the JPEG decoder,
+# Runs each fuzz target (sniff, lossless strip, Process, the container
+# headers (structure-aware: WebP chunks, ISOBMFF boxes), the JPEG decoder,
 # the Markdown/HTML image extractor) for
 # FUZZTIME. Minimizing is bounded too, since the seeds are whole photos.
 # Go 1.26's fuzz coordinator can end a clean run with a bare "context
@@ -13,7 +14,7 @@ FUZZTIME=${FUZZTIME:-30s}
 GO=${GO:-go}
 TAGS=${TAGS:-nodynamic} # the pure-wasm codecs FC runs, as everywhere else
 rc=0
-for target in FuzzSniff:./imageproc/ FuzzStrip:./imageproc/ FuzzProcess:./imageproc/ \
+for target in FuzzSniff:./imageproc/ FuzzStrip:./imageproc/ FuzzProcess:./imageproc/ FuzzContainerHeaders:./imageproc/ \
     FuzzDecode:./imageproc/internal/jpegx/ FuzzExtract:./handler/extract/; do
   f=${target%%:*} pkg=${target#*:}
   out=$(mktemp)
