@@ -100,7 +100,7 @@ bench: $(BENCH_PHOTOS)/logo.png
 $(BENCH_PHOTOS)/logo.png:
 	OUT=$(abspath $(BENCH_PHOTOS)) scripts/make-photos.sh
 
-## fuzz: each imageproc fuzz target (sniff, lossless strip, Process) for
+## fuzz: each fuzz target (sniff, lossless strip, Process, container headers, jpegx, extractor) for
 ## FUZZTIME; see scripts/fuzz.sh
 FUZZTIME ?= 30s
 fuzz:
