@@ -50,7 +50,7 @@ func (l timeLimits) stage(ctx context.Context, d time.Duration) (context.Context
 // process runs imageproc.Process under the memory budget and the
 // processing time limit. On a timeout or an abandoned request the stage's
 // context is done, which stops Process at its next check (between steps,
-// per row of the JPEG decoder, inside the WASM codecs); the request answers
+// per row of the JPEG decoder, per HEIC grid tile); the request answers
 // at once, while the reservation is released only when Process has really
 // returned: the budget stays true to what is allocated.
 func (h *Handler) process(ctx context.Context, data []byte, hdr imageproc.Header, rc imageproc.Recipe) (imageproc.Result, error) {

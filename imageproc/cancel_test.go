@@ -51,3 +51,17 @@ func TestProcessStopsWhenItsContextIsDone(t *testing.T) {
 		t.Errorf("the work looked at its context %d times after it was done (of %d in a whole run): it went on", got-at, full.calls.Load())
 	}
 }
+
+// TestHEICGridStopsBetweenTiles: a codec call runs to its end, but a grid
+// (every iPhone photo) stops before its next tile once ctx is done.
+func TestHEICGridStopsBetweenTiles(t *testing.T) {
+	src := heifGrid(t, 2, 2, 640, 480, 640, 480)
+	if _, err := decodeHEIC(context.Background(), src); err != nil {
+		t.Fatalf("the grid does not decode: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := decodeHEIC(ctx, src); !errors.Is(err, context.Canceled) {
+		t.Fatalf("decodeHEIC with a cancelled context = %v, want context.Canceled before any tile", err)
+	}
+}

@@ -196,6 +196,9 @@ func (g *heicGrid) decode(ctx context.Context) (*image.YCbCr, error) {
 
 // place decodes tile i and copies the part inside the picture into dst.
 func (g *heicGrid) place(ctx context.Context, dst *image.YCbCr, i int) error {
+	if err := ctx.Err(); err != nil { // a codec call cannot be stopped, a grid between tiles can
+		return err
+	}
 	m, err := wasmcodec.DecodeHEIC(ctx, g.tiles[i])
 	if err != nil {
 		return err

@@ -60,7 +60,8 @@ type job struct {
 // before anything is decoded; the output format is always
 // r.OutputFormat(source format). When ctx is done (a timeout, an abandoned
 // request) the work stops: between steps, inside the JPEG decoder's rows
-// and scans, and inside the WASM codecs; the error then wraps ctx's error
+// and scans, and between the tiles of a HEIC grid (one WASM codec call
+// runs to its end); the error then wraps ctx's error
 // (context.Canceled or context.DeadlineExceeded), and nothing the job
 // allocated is kept.
 func Process(ctx context.Context, src []byte, r Recipe) (Result, error) {
