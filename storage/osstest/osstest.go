@@ -91,6 +91,7 @@ type Server struct {
 	faults   []*Fault
 	requests []Request
 	seq      int
+	styles   map[string]string // bucket/name -> image processing (process.go)
 }
 
 // New starts a server holding the named empty buckets, accepting cred.
@@ -190,12 +191,13 @@ func (s *Server) Count(op, key string) int {
 
 // call is one parsed request.
 type call struct {
-	r      *http.Request
-	bucket string
-	key    string
-	op     string
-	body   []byte
-	id     string
+	r       *http.Request
+	bucket  string
+	key     string
+	op      string
+	body    []byte
+	id      string
+	process string // x-oss-process of a GET (process.go)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -225,6 +227,13 @@ func (s *Server) handle(w http.ResponseWriter, c *call) int {
 	c.op = operation(r, c.key)
 	if c.bucket == "" {
 		return s.fail(w, c, http.StatusNotImplemented, "NotImplemented", "osstest serves path-style bucket requests only")
+	}
+	if c.op == "ObjectGET?x-oss-process" || c.op == "ObjectHEAD?x-oss-process" {
+		c.op = "GetObject" // an image-processing read (process.go)
+		if c.r.Method == http.MethodHead {
+			c.op = "HeadObject"
+		}
+		c.process = r.URL.Query().Get("x-oss-process")
 	}
 	if r.Header.Get("Authorization") == "" && s.anonymousAllowed(c) {
 		// served like any read: public through the ACL or the bucket policy
@@ -498,6 +507,9 @@ func (s *Server) get(w http.ResponseWriter, c *call, objs map[string]*Object) in
 	s.mu.Unlock()
 	if !ok {
 		return s.failWith(w, c, http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", "<Key>"+xmlText(c.key)+"</Key>")
+	}
+	if c.process != "" {
+		return s.process(w, c, o, c.process)
 	}
 	h := w.Header()
 	h.Set("ETag", etag(o.Data))
