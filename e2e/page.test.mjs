@@ -37,6 +37,23 @@ async function api(path, init = {}) {
   return { status: r.status, json: r.headers.get('content-type')?.includes('json') ? await r.json() : null };
 }
 
+// sendPNG draws a w x h PNG in the page (rects: [colour, x, y, w, h],
+// the rest transparent) and hands it to the page as a synthetic paste or
+// drop named name.
+async function sendPNG(page, how, name, w, h, rects) {
+  await page.evaluate(async ([how, name, w, h, rects]) => {
+    const c = document.createElement('canvas');
+    c.width = w; c.height = h;
+    const g = c.getContext('2d');
+    for (const [colour, x, y, rw, rh] of rects) { g.fillStyle = colour; g.fillRect(x, y, rw, rh); }
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], name, { type: 'image/png' }));
+    if (how === 'drop') document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    else document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, [how, name, w, h, rects]);
+}
+
 await waitHealthy();
 const profile = mkdtempSync(join(tmpdir(), 'picbed-e2e-'));
 const ctx = await chromium.launchPersistentContext(profile, {
@@ -91,17 +108,7 @@ try {
   check(clip === md1, 'the Markdown was put on the clipboard: ' + JSON.stringify(clip));
 
   // 2. A synthetic paste of a PNG drawn in a canvas.
-  await page.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 120; c.height = 80;
-    const g = c.getContext('2d');
-    g.fillStyle = '#2563eb'; g.fillRect(0, 0, 120, 80);
-    g.fillStyle = '#fff'; g.fillRect(20, 20, 40, 40);
-    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
-    const dt = new DataTransfer();
-    dt.items.add(new File([blob], 'image.png', { type: 'image/png' }));
-    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-  });
+  await sendPNG(page, 'paste', 'image.png', 120, 80, [['#2563eb', 0, 0, 120, 80], ['#fff', 20, 20, 40, 40]]);
   await page.locator('.upload.done').nth(1).waitFor();
   const md2 = await page.locator('.upload.done').first().locator('input.md').inputValue();
   check(/^!\[image\]\(http:\/\/127\.0\.0\.1:\d+\/f\/img\/.+\.png\)$/.test(md2), 'the pasted PNG shows its Markdown: ' + md2);
@@ -112,16 +119,7 @@ try {
   // 3. A synthetic drop, with the "max width" option set.
   await page.click('.options summary');
   await page.fill('#opt-w', '64');
-  await page.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 120; c.height = 80;
-    const g = c.getContext('2d');
-    g.fillStyle = '#15803d'; g.fillRect(0, 0, 120, 80);
-    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
-    const dt = new DataTransfer();
-    dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
-    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  });
+  await sendPNG(page, 'drop', 'dropped.png', 120, 80, [['#15803d', 0, 0, 120, 80]]);
   await page.locator('.upload.done').nth(2).waitFor();
   const facts = await page.locator('.upload.done').first().locator('.facts').textContent();
   check(/^64×4[23] png/.test(facts), 'a dropped file is uploaded with the max width option: ' + facts);
@@ -144,16 +142,7 @@ try {
   'the upload shows the responsive HTML: ' + html1);
 
   // 4c. A white logo on a transparent background, pasted.
-  await page.evaluate(async () => {
-    const c = document.createElement('canvas');
-    c.width = 300; c.height = 200;
-    const g = c.getContext('2d');
-    g.fillStyle = '#fff'; g.fillRect(30, 60, 240, 80);
-    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
-    const dt = new DataTransfer();
-    dt.items.add(new File([blob], 'white-logo.png', { type: 'image/png' }));
-    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-  });
+  await sendPNG(page, 'paste', 'white-logo.png', 300, 200, [['#fff', 30, 60, 240, 80]]);
   await page.locator('.upload.done').nth(3).waitFor();
 
   // 5. The gallery, fresh from GET /api/images after a reload (the token
