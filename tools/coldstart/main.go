@@ -41,8 +41,9 @@ var jobs = []job{
 
 func main() {
 	runs := flag.Int("runs", 3, "fresh processes per mode (medians are printed)")
+	modes := flag.String("modes", "no-cache,shipped-cache", "which modes to run")
 	flag.Parse()
-	if err := run(*runs); err != nil {
+	if err := run(*runs, strings.Split(*modes, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -59,7 +60,7 @@ type result struct {
 	Runs       int                `json:"runs"`
 }
 
-func run(runs int) error {
+func run(runs int, modes []string) error {
 	root, err := localserver.ModuleRoot()
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func run(runs int) error {
 	if err != nil {
 		return err
 	}
-	for _, mode := range []string{"no-cache", "shipped-cache"} {
+	for _, mode := range modes {
 		cache := filepath.Join(filepath.Dir(bin), "wasmcache")
 		os.RemoveAll(cache)
 		if mode == "shipped-cache" {
