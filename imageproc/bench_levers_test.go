@@ -28,14 +28,7 @@ import (
 )
 
 func BenchmarkLevers(b *testing.B) {
-	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
-	if err != nil {
-		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
-	}
-	h, err := ReadHeader(src)
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, h := leverPhoto(b)
 	const w, ht = 1920, 1440
 	scale := float64(w) / float64(h.Width)
 	full, err := jpeg.Decode(bytes.NewReader(src))
@@ -68,6 +61,20 @@ func BenchmarkLevers(b *testing.B) {
 			b.ReportMetric(float64((leverCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// leverPhoto is the 12 MP photo the levers run on, and its header; the
+// benchmark skips without the photo set.
+func leverPhoto(b *testing.B) ([]byte, Header) {
+	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
+	if err != nil {
+		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
+	}
+	h, err := ReadHeader(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src, h
 }
 
 func xdrawScale(m image.Image, w, h int) *image.RGBA {
@@ -117,14 +124,7 @@ func BenchmarkHEICLevers(b *testing.B) {
 // BenchmarkWebPLevers: libwebp's method (effort) for the standard job's
 // 1920x1440 picture at q82: CPU, bytes and SSIM against the pixels encoded.
 func BenchmarkWebPLevers(b *testing.B) {
-	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
-	if err != nil {
-		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
-	}
-	h, err := ReadHeader(src)
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, h := leverPhoto(b)
 	m, err := decode(context.Background(), src, h, 1920.0/float64(h.Width))
 	if err != nil {
 		b.Fatal(err)

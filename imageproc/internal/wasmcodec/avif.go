@@ -8,26 +8,14 @@ import (
 // DecodeAVIF decodes the first frame of an AVIF file as *image.RGBA, or
 // *image.RGBA64 for more than 8 bits per sample.
 func DecodeAVIF(ctx context.Context, data []byte) (image.Image, error) {
-	in, err := avif.instance(ctx)
+	in, src, vars, err := avif.load(ctx, data, 4)
 	if err != nil {
 		return nil, err
 	}
 	defer in.close()
-	src, err := in.put(data)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := in.alloc(4 * 4)
-	if err != nil {
-		return nil, err
-	}
 	wp, hp, dp, np := vars, vars+4, vars+8, vars+12
-	ok, err := in.call("decode", uint64(src), uint64(len(data)), 1, 0, uint64(wp), uint64(hp), uint64(dp), uint64(np), 0, 0)
-	if err != nil {
+	if err := in.decode(uint64(src), uint64(len(data)), 1, 0, uint64(wp), uint64(hp), uint64(dp), uint64(np), 0, 0); err != nil {
 		return nil, err
-	}
-	if ok == 0 {
-		return nil, ErrDecode
 	}
 	w, h, depth := int(in.u32(wp)), int(in.u32(hp)), in.u32(dp)
 	if w <= 0 || h <= 0 {
@@ -46,12 +34,8 @@ func DecodeAVIF(ctx context.Context, data []byte) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err = in.call("decode", uint64(src), uint64(len(data)), 0, 0, uint64(wp), uint64(hp), uint64(dp), uint64(np), uint64(delay), uint64(out))
-	if err != nil {
+	if err := in.decode(uint64(src), uint64(len(data)), 0, 0, uint64(wp), uint64(hp), uint64(dp), uint64(np), uint64(delay), uint64(out)); err != nil {
 		return nil, err
-	}
-	if ok == 0 {
-		return nil, ErrDecode
 	}
 	pix, err := in.bytes(out, size)
 	if err != nil {

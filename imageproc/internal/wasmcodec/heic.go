@@ -22,26 +22,14 @@ const (
 // Y'CbCr pictures (planes as coded), *image.Gray, or *image.RGBA/NRGBA
 // for pictures with alpha.
 func DecodeHEIC(ctx context.Context, data []byte) (image.Image, error) {
-	in, err := heif.instance(ctx)
+	in, src, vars, err := heif.load(ctx, data, 5)
 	if err != nil {
 		return nil, err
 	}
 	defer in.close()
-	src, err := in.put(data)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := in.alloc(4 * 5)
-	if err != nil {
-		return nil, err
-	}
 	wp, hp, csp, chp, pmp := vars, vars+4, vars+8, vars+12, vars+16
-	ok, err := in.call("decode", uint64(src), uint64(len(data)), 1, uint64(wp), uint64(hp), uint64(csp), uint64(chp), uint64(pmp), 0)
-	if err != nil {
+	if err := in.decode(uint64(src), uint64(len(data)), 1, uint64(wp), uint64(hp), uint64(csp), uint64(chp), uint64(pmp), 0); err != nil {
 		return nil, err
-	}
-	if ok == 0 {
-		return nil, ErrDecode
 	}
 	w, h := int(in.u32(wp)), int(in.u32(hp))
 	cs, chroma, premul := in.u32(csp), in.u32(chp), in.u32(pmp)
@@ -79,12 +67,8 @@ func DecodeHEIC(ctx context.Context, data []byte) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	ok, err = in.call("decode", uint64(src), uint64(len(data)), 0, uint64(wp), uint64(hp), uint64(csp), uint64(chp), uint64(pmp), uint64(out))
-	if err != nil {
+	if err := in.decode(uint64(src), uint64(len(data)), 0, uint64(wp), uint64(hp), uint64(csp), uint64(chp), uint64(pmp), uint64(out)); err != nil {
 		return nil, err
-	}
-	if ok == 0 {
-		return nil, ErrDecode
 	}
 	pix, err := in.bytes(out, size)
 	if err != nil {

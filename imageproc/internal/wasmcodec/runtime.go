@@ -164,6 +164,34 @@ func (m *module) instance(ctx context.Context) (*instance, error) {
 
 func (in *instance) close() { in.mod.Close(in.ctx) }
 
+// load instantiates m with data copied in and n uint32 out-variables
+// allocated after it: how every decode starts.
+func (m *module) load(ctx context.Context, data []byte, n int) (in *instance, src, vars uint32, err error) {
+	if in, err = m.instance(ctx); err != nil {
+		return nil, 0, 0, err
+	}
+	if src, err = in.put(data); err == nil {
+		vars, err = in.alloc(4 * n)
+	}
+	if err != nil {
+		in.close()
+		return nil, 0, 0, err
+	}
+	return in, src, vars, nil
+}
+
+// decode calls the module's decode export; its zero result is ErrDecode.
+func (in *instance) decode(args ...uint64) error {
+	ok, err := in.call("decode", args...)
+	if err != nil {
+		return err
+	}
+	if ok == 0 {
+		return ErrDecode
+	}
+	return nil
+}
+
 // alloc reserves n bytes of the instance's memory.
 func (in *instance) alloc(n int) (uint32, error) {
 	res, err := in.malloc.Call(in.ctx, uint64(n))

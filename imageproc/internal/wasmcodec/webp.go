@@ -49,25 +49,16 @@ func EncodeWebP(ctx context.Context, pix []byte, w, h int, o WebPOptions) ([]byt
 // DecodeWebPFirst decodes the first frame of an animated WebP (composited
 // on its canvas) as *image.RGBA.
 func DecodeWebPFirst(ctx context.Context, data []byte) (image.Image, error) {
-	in, err := webp.instance(ctx)
+	in, src, vars, err := webp.load(ctx, data, 4)
 	if err != nil {
 		return nil, err
 	}
 	defer in.close()
-	src, err := in.put(data)
-	if err != nil {
-		return nil, err
-	}
-	vars, err := in.alloc(4 * 4)
-	if err != nil {
-		return nil, err
-	}
 	wp, hp, np, ap := vars, vars+4, vars+8, vars+12
-	ok, err := in.call("decode", uint64(src), uint64(len(data)), 1, 0, uint64(wp), uint64(hp), uint64(np), uint64(ap), 0, 0)
-	if err != nil {
+	if err := in.decode(uint64(src), uint64(len(data)), 1, 0, uint64(wp), uint64(hp), uint64(np), uint64(ap), 0, 0); err != nil {
 		return nil, err
 	}
-	if ok == 0 || in.u32(ap) == 0 { // not an animation: x/image/webp reads those
+	if in.u32(ap) == 0 { // not an animation: x/image/webp reads those
 		return nil, ErrDecode
 	}
 	w, h := int(in.u32(wp)), int(in.u32(hp))
@@ -84,12 +75,8 @@ func DecodeWebPFirst(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, err
 	}
 	// decode_all=0 with an animation: the first frame only
-	ok, err = in.call("decode", uint64(src), uint64(len(data)), 0, 0, uint64(wp), uint64(hp), uint64(np), uint64(ap), uint64(delay), uint64(out))
-	if err != nil {
+	if err := in.decode(uint64(src), uint64(len(data)), 0, 0, uint64(wp), uint64(hp), uint64(np), uint64(ap), uint64(delay), uint64(out)); err != nil {
 		return nil, err
-	}
-	if ok == 0 {
-		return nil, ErrDecode
 	}
 	pix, err := in.bytes(out, size)
 	if err != nil {
