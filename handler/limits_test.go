@@ -302,3 +302,42 @@ func TestProcessingLimits(t *testing.T) {
 		t.Errorf("upload after the faults = %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestAbandonedRequestStopsTheWork: a client that goes away while its
+// image is processed cancels the work itself, and the memory reservation
+// goes when the work has returned.
+func TestAbandonedRequestStopsTheWork(t *testing.T) {
+	s := newTestServer(t, serverOpts{})
+	running := make(chan struct{})
+	stopped := make(chan error, 1)
+	s.h.pipeline = func(ctx context.Context, b []byte, r imageproc.Recipe) (imageproc.Result, error) {
+		close(running)
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return imageproc.Result{}, ctx.Err()
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := s.newRequest(t, "POST", "/upload", bytes.NewReader(fixture(t, "phone.jpg")), "image/jpeg").WithContext(cctx)
+	go func() {
+		<-running
+		cancel() // the client leaves while its image is being processed
+	}()
+	if resp, err := s.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the abandoned request got an answer: %d", resp.StatusCode)
+	}
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the work's context ended with %v, want Canceled", err)
+		}
+	case <-time.After(time.Minute): // a bound for a failure, not a timing
+		t.Fatal("the work went on after its client left")
+	}
+	all, err := s.h.admit.Acquire(context.Background(), 1<<62, time.Minute)
+	if err != nil {
+		t.Fatalf("the reservation was never released: %v", err)
+	}
+	all()
+}

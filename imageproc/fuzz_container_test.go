@@ -107,19 +107,6 @@ func parseISO(b []byte, parent *node) []*node {
 	return out
 }
 
-func writeISO(ns []*node) []byte {
-	var out []byte
-	for _, n := range ns {
-		inner := n.body
-		if n.children != nil || n.prefix != nil {
-			inner = append(append([]byte{}, n.prefix...), writeISO(n.children)...)
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(8+len(inner)))
-		out = append(append(out, n.typ...), inner...)
-	}
-	return out
-}
-
 func parseRIFF(b []byte, parent *node) []*node {
 	var out []*node
 	_ = walkRIFFChunks(b, func(c riffChunk) error {
@@ -135,14 +122,21 @@ func parseRIFF(b []byte, parent *node) []*node {
 	return out
 }
 
-func writeRIFF(ns []*node) []byte {
+// writeTree writes nodes back as RIFF chunks (little-endian sizes, even
+// padding) or ISOBMFF boxes, every size computed afresh.
+func writeTree(ns []*node, riff bool) []byte {
 	var out []byte
 	for _, n := range ns {
 		inner := n.body
 		if n.children != nil || n.prefix != nil {
-			inner = append(append([]byte{}, n.prefix...), writeRIFF(n.children)...)
+			inner = append(append([]byte{}, n.prefix...), writeTree(n.children, riff)...)
 		}
-		out = appendRIFFChunk(out, n.typ, inner)
+		if riff {
+			out = appendRIFFChunk(out, n.typ, inner)
+			continue
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(8+len(inner)))
+		out = append(append(out, n.typ...), inner...)
 	}
 	return out
 }
@@ -225,11 +219,11 @@ func mutateContainer(src []byte, op uint8, which, at int, value uint32) []byte {
 		}
 	}
 	if riff {
-		body := writeRIFF(top)
+		body := writeTree(top, true)
 		out := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(4+len(body)))...)
 		return append(append(out, "WEBP"...), body...)
 	}
-	return writeISO(top)
+	return writeTree(top, false)
 }
 
 // TestMutateContainerRoundTrips: with no change, the tree writes back the
