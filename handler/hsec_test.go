@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"picbed/handler/cms"
 	"picbed/handler/fetch"
 	"picbed/storage"
 )
@@ -353,5 +354,24 @@ func TestAnonymousPageUploadsWithoutLogin(t *testing.T) {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("anonymous=%v: the page lacks %s", anon, want)
 		}
+	}
+}
+
+// TestJobImagesHidePasswords: a write-back job's image list (kept in its
+// record, answered by GET /api/jobs/{id}) names each source without its
+// user name and password.
+func TestJobImagesHidePasswords(t *testing.T) {
+	s := newTestServer(t, serverOpts{})
+	const pw = "pw-in-a-post-0123456789"
+	doc := cms.Doc{Field: "markdown", Text: "![a](http://alice:" + pw + "@example.com/a.jpg)"}
+	out, imgs := cmsRewriter{h: s.h, rc: s.h.cfg.Recipe()}.Rewrite(context.Background(), []cms.Doc{doc}, "")
+	if len(imgs) != 1 || imgs[0].Error == "" {
+		t.Fatalf("images = %+v, want one refused", imgs)
+	}
+	if b, _ := json.Marshal(imgs); strings.Contains(string(b), pw) {
+		t.Errorf("the job's images repeat the password: %s", b)
+	}
+	if out[0] != doc.Text {
+		t.Errorf("the post changed: %q", out[0])
 	}
 }

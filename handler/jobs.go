@@ -16,6 +16,7 @@ import (
 
 	"picbed/handler/cms"
 	"picbed/handler/extract"
+	"picbed/handler/fetch"
 	"picbed/imageproc"
 	"picbed/storage"
 )
@@ -313,7 +314,7 @@ func (h *Handler) processJobObject(ctx context.Context, in InboxObject, id strin
 	}
 	out.Status = Processed
 	if err := h.store.Delete(ctx, in.Key); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		slog.Warn("deleting a finished job object", "key", in.Key, "err", err)
+		logFrom(ctx).Warn("deleting a finished job object", "key", in.Key, "err", redact(err.Error()))
 	}
 	return out, nil
 }
@@ -343,7 +344,7 @@ func (cr cmsRewriter) Rewrite(ctx context.Context, docs []cms.Doc, base string) 
 	}
 	imgs := make([]cms.Image, 0, len(results))
 	for _, r := range results {
-		imgs = append(imgs, cms.Image{Source: r.Source, URL: r.URL, Error: r.Error, Code: r.Code})
+		imgs = append(imgs, cms.Image{Source: fetch.StripUserinfo(r.Source), URL: r.URL, Error: r.Error, Code: r.Code})
 	}
 	return out, imgs
 }
