@@ -64,8 +64,8 @@ type Handler struct {
 	preauth *preauth.Spooler
 }
 
-// preauthSpools is how many unauthenticated bodies are spooled at once
-// (each at most PICBED_MAX_BYTES × 4/3 on disk); more wait for a 503.
+// preauthSpools is how many requests may wait for their form key at once
+// (each holding at most PICBED_MAX_BYTES × 4/3 on disk); more get a 503.
 const preauthSpools = 8
 
 // Option changes how New builds the Handler (tests use these).

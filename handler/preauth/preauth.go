@@ -10,9 +10,9 @@
 // is read: a client that sends the key before the file (ShareX, Python's
 // requests) has nothing of the file read; one that sends it after
 // (imgbb-uploader's Chevereto mode: source=<base64>&key=...) has the file
-// on disk, never in memory. A few spools run at once; beyond that the
+// on disk, never in memory. A few scans run at once; beyond that the
 // request is refused as busy, so unauthenticated clients cannot fill the
-// disk either.
+// disk either (a slot is held until the key is accepted or refused).
 package preauth
 
 import (
@@ -63,7 +63,7 @@ func New(dir string, slots, maxParts int) *Spooler {
 // form field name and calls check with its first value. When check accepts
 // it, Key returns the body to read in its place: the spooled bytes, then
 // the rest of body, byte for byte what the client sent; close it when the
-// request ends. Otherwise it returns check's error, ErrNoKey, ErrBusy,
+// request ends (its spool file goes then; its slot went with the key). Otherwise it returns check's error, ErrNoKey, ErrBusy,
 // ErrTooLarge (more than limit bytes before the key), ErrMalformed, or the
 // body's read error; whatever was spooled is gone by then.
 func (s *Spooler) Key(body io.Reader, mediaType string, params map[string]string, name string, limit int64, check func(key string) error) (io.ReadCloser, error) {
@@ -100,7 +100,8 @@ func (s *Spooler) Key(body io.Reader, mediaType string, params map[string]string
 		release()
 		return nil, err
 	}
-	return &replay{Reader: io.MultiReader(r, body), release: release}, nil
+	<-s.slots // authenticated: the slots bound only what strangers hold
+	return &replay{Reader: io.MultiReader(r, body), release: sp.close}, nil
 }
 
 func (s *Spooler) multipartKey(r io.Reader, boundary, name string) (string, error) {

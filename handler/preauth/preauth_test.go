@@ -154,28 +154,59 @@ func TestRefusals(t *testing.T) {
 	rc.Close()
 }
 
+// blocked is a body that gives some bytes, then blocks until released:
+// a stranger still sending.
+type blocked struct {
+	head    io.Reader
+	release chan struct{}
+}
+
+func (b *blocked) Read(p []byte) (int, error) {
+	if n, err := b.head.Read(p); n > 0 || err != io.EOF {
+		return n, err
+	}
+	<-b.release
+	return 0, io.EOF
+}
+
+// TestBusy: scans still waiting for their key hold the slots; a third is
+// refused at once; an accepted key gives its slot back before the request
+// ends.
 func TestBusy(t *testing.T) {
 	s := New(t.TempDir(), 2, 8)
-	body := func() io.Reader { return strings.NewReader("key=" + good) }
-	var open []io.Closer
+	form := "application/x-www-form-urlencoded"
+	release := make(chan struct{})
+	done := make(chan error, 2)
 	for range 2 {
-		rc, err := s.Key(body(), "application/x-www-form-urlencoded", nil, "key", 100, check)
+		go func() {
+			_, err := s.Key(&blocked{strings.NewReader("source=abc"), release}, form, nil, "key", 100, check)
+			done <- err
+		}()
+	}
+	for len(s.slots) < 2 { // both scans have taken their slot
+		runtime.Gosched()
+	}
+	if _, err := s.Key(strings.NewReader("key="+good), form, nil, "key", 100, check); !errors.Is(err, ErrBusy) {
+		t.Fatalf("third scan: err = %v, want ErrBusy", err)
+	}
+	close(release)
+	for range 2 {
+		if err := <-done; !errors.Is(err, ErrNoKey) {
+			t.Errorf("stalled scan: err = %v, want ErrNoKey", err)
+		}
+	}
+	var open []io.Closer
+	for range 3 { // accepted keys hold no slot
+		rc, err := s.Key(strings.NewReader("key="+good), form, nil, "key", 100, check)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("after the stalled scans ended: %v", err)
 		}
 		open = append(open, rc)
 	}
-	if _, err := s.Key(body(), "application/x-www-form-urlencoded", nil, "key", 100, check); !errors.Is(err, ErrBusy) {
-		t.Fatalf("third spool: err = %v, want ErrBusy", err)
+	for _, c := range open {
+		c.Close()
+		c.Close() // twice is harmless
 	}
-	open[0].Close()
-	open[0].Close() // twice is harmless
-	rc, err := s.Key(body(), "application/x-www-form-urlencoded", nil, "key", 100, check)
-	if err != nil {
-		t.Fatalf("after a close: %v", err)
-	}
-	rc.Close()
-	open[1].Close()
 }
 
 // TestMemoryStaysSmall: a 30 MB body whose key comes last (or never) is
