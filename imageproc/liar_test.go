@@ -349,3 +349,28 @@ func TestAVIFSequenceTracksAreChecked(t *testing.T) {
 		t.Fatalf("a 16x16 sample entry over 64x48 samples: err = %v, want ErrCorrupt", err)
 	}
 }
+
+// TestHEIFHeaderSurvivesEveryByteOfItsMeta: each byte of the meta box (the
+// item tables the size check walks) set to 0x00, 0x80 and 0xFF, and every
+// truncation, is read or refused, never a panic.
+func TestHEIFHeaderSurvivesEveryByteOfItsMeta(t *testing.T) {
+	files := map[string][]byte{"grid": heifGrid(t, 2, 2, 600, 400, 600, 400)}
+	for _, name := range []string{"phone.heic", "phone.avif", "animated.avif"} {
+		files[name] = fixture(t, name)
+	}
+	for name, src := range files {
+		end := min(len(src), 1500) // ftyp, meta, moov: the structure, not the coded data
+		for i := 0; i < end; i++ {
+			for _, v := range []byte{0x00, 0x80, 0xFF} {
+				b := bytes.Clone(src)
+				b[i] = v
+				if _, err := ReadHeader(b); err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
+					t.Fatalf("%s byte %d = %#x: error of no known kind: %v", name, i, v, err)
+				}
+			}
+			if _, err := ReadHeader(src[:i]); err == nil && i < 300 {
+				t.Fatalf("%s cut at %d bytes was read", name, i)
+			}
+		}
+	}
+}
