@@ -53,6 +53,7 @@ type Handler struct {
 	// told each time a job finishes
 	connectors []connector
 	jobDone    func(id string)
+	wait       func(time.Duration) // time.Sleep; tests release it by hand
 	// deletelink.go: the MAC key of delete links; nil when they are off
 	deleteKey []byte
 	// variants.go: how variant links are spelled, and (local mode) the
@@ -80,7 +81,7 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 
 // New builds the Handler for cfg and store.
 func New(cfg Config, store Store, opts ...Option) *Handler {
-	h := &Handler{cfg: cfg, store: store, now: time.Now, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
+	h := &Handler{cfg: cfg, store: store, now: time.Now, wait: time.Sleep, log: slog.Default(), limits: defaultTimeLimits, pipeline: imageproc.Process}
 	h.admit = admission.New(admission.Budget(cfg.MemoryMB))
 	h.connectors = newConnectors(cfg)
 	h.deleteKey = deleteLinkKey(cfg)

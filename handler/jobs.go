@@ -161,8 +161,25 @@ func (h *Handler) queueJob(ctx context.Context, t cms.Target) (Job, bool, error)
 		err := h.store.Put(ctx, h.cfg.InboxPrefix+jobInbox+id+".json", b, storage.PutOptions{ContentType: "application/json"})
 		return job, false, err
 	}
-	go h.runJob(context.WithoutCancel(ctx), id)
+	go h.runLocal(context.WithoutCancel(ctx), id)
 	return job, false, nil
+}
+
+// localRetries are the waits before a local job that failed transiently
+// (the CMS down, 5xx, edits colliding) runs again; on FC the OSS trigger's
+// async retries do this.
+var localRetries = []time.Duration{10 * time.Second, time.Minute}
+
+// runLocal runs a job in this process (local mode), again after each of
+// localRetries while it fails transiently.
+func (h *Handler) runLocal(ctx context.Context, id string) {
+	for i := 0; ; i++ {
+		err := h.runJob(ctx, id, i < len(localRetries))
+		if err == nil || !cms.IsTransient(err) || i == len(localRetries) {
+			return
+		}
+		h.wait(localRetries[i])
+	}
 }
 
 // stale tells a job that was queued or running long past any run's budget:
@@ -176,7 +193,7 @@ func (h *Handler) stale(j Job) bool {
 // back; the record says what happened. A transient failure is returned
 // (on FC the OSS event is then retried); every other outcome is recorded
 // and answered nil: running it again would fail the same way.
-func (h *Handler) runJob(ctx context.Context, id string) error {
+func (h *Handler) runJob(ctx context.Context, id string, willRetry bool) error {
 	ctx, cancel := context.WithTimeout(ctx, jobBudget)
 	defer cancel()
 	job, err := h.readJob(ctx, id)
@@ -222,7 +239,7 @@ func (h *Handler) runJob(ctx context.Context, id string) error {
 	transient := err != nil && cms.IsTransient(err)
 	if err != nil {
 		job.Status, job.Error = jobFailed, classifyJob(err)
-		job.Retry = transient && h.cfg.JobsViaInbox
+		job.Retry = transient && willRetry
 	}
 	lvl := slog.LevelInfo
 	if err != nil {
@@ -238,7 +255,7 @@ func (h *Handler) runJob(ctx context.Context, id string) error {
 	if werr != nil {
 		return werr
 	}
-	if transient && h.cfg.JobsViaInbox {
+	if transient {
 		return err
 	}
 	return nil
@@ -305,8 +322,8 @@ func (h *Handler) jobObject(key string) (string, bool) {
 // retries the event.
 func (h *Handler) processJobObject(ctx context.Context, in InboxObject, id string) (Outcome, error) {
 	out := Outcome{Key: in.Key}
-	if err := h.runJob(ctx, id); err != nil {
-		return h.transient(out, err)
+	if err := h.runJob(ctx, id, true); err != nil {
+		return h.transient(out, err) // FC retries the event
 	}
 	j, err := h.readJob(ctx, id)
 	if err == nil {

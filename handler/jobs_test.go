@@ -30,7 +30,7 @@ type jobEnv struct {
 
 const ghostPost = "66aa00bb11cc22dd33ee44ff"
 
-func newJobEnv(t *testing.T, viaInbox bool) *jobEnv {
+func newJobEnv(t *testing.T, viaInbox bool, extra ...Option) *jobEnv {
 	t.Helper()
 	e := &jobEnv{ghost: cmstest.NewGhost(), done: make(chan string, 16), logs: &syncBuffer{}}
 	t.Cleanup(e.ghost.Close)
@@ -48,7 +48,7 @@ func newJobEnv(t *testing.T, viaInbox bool) *jobEnv {
 		cfg: func(c *Config) {
 			c.WebhookSecret, c.GhostURL, c.GhostAdminKey, c.JobsViaInbox = jobSecret, e.ghost.URL, e.ghost.AdminKey(), viaInbox
 		},
-		opts: []Option{fixedClock, WithLogger(slog.New(slog.NewJSONHandler(e.logs, nil))), WithJobDone(func(id string) { e.done <- id })},
+		opts: append([]Option{fixedClock, WithLogger(slog.New(slog.NewJSONHandler(e.logs, nil))), WithJobDone(func(id string) { e.done <- id })}, extra...),
 	})
 	return e
 }
@@ -287,5 +287,46 @@ func TestJobRewritesMobiledoc(t *testing.T) {
 	md, _ := doc.Cards[1][1].(map[string]any)["markdown"].(string)
 	if !strings.HasPrefix(src, pub) || !strings.Contains(md, "![old]("+src+")") || strings.Contains(got, e.ghost.URL) {
 		t.Errorf("mobiledoc not rewritten: %s", got)
+	}
+}
+
+// TestLocalJobRetriesTransientFailures: locally (no OSS trigger to retry)
+// a job whose CMS answered 5xx runs again after a wait, and its record
+// says it will until the last attempt.
+func TestLocalJobRetriesTransientFailures(t *testing.T) {
+	waits := make(chan time.Duration)
+	release := make(chan struct{})
+	e := newJobEnv(t, false, func(h *Handler) {
+		h.wait = func(d time.Duration) { waits <- d; <-release }
+	})
+	e.ghost.FailWith(http.StatusBadGateway)
+	_, m := e.publish(t)
+	id := m["job"].(string)
+	e.wait(t)
+	if d := <-waits; d != localRetries[0] {
+		t.Errorf("first wait %v, want %v", d, localRetries[0])
+	}
+	if j := e.job(t, id); j.Status != jobFailed || !j.Retry || j.Attempts != 1 {
+		t.Errorf("after a 502: %+v; want failed, retry", j)
+	}
+	e.ghost.FailWith(0)
+	release <- struct{}{}
+	e.wait(t)
+	if j := e.job(t, id); j.Status != jobDone || !j.Written || j.Attempts != 2 || j.Retry {
+		t.Errorf("after the retry: %+v", j)
+	}
+
+	// A CMS that stays down: every wait, then failed for good.
+	e.ghost.FailWith(http.StatusServiceUnavailable)
+	e.ghost.Edit(ghostPost, "title", "edited")
+	_, m = e.publish(t)
+	for range localRetries {
+		e.wait(t)
+		<-waits
+		release <- struct{}{}
+	}
+	e.wait(t)
+	if j := e.job(t, m["job"].(string)); j.Status != jobFailed || j.Retry || j.Attempts != len(localRetries)+1 {
+		t.Errorf("down for good: %+v; want failed, no retry, %d attempts", j, len(localRetries)+1)
 	}
 }
