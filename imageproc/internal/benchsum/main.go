@@ -62,7 +62,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	for _, name := range []string{"Standard", "Plain", "WebP", "Light", "LightReencode"} {
+	for _, name := range []string{"Standard", "Plain", "WebP", "HEIC", "Light", "LightReencode"} {
 		if rows := jobs[name]; len(rows) > 0 {
 			printJob(name, rows)
 		}
