@@ -95,3 +95,25 @@ func readFixture(t *testing.T, name string) []byte {
 	}
 	return b
 }
+
+// TestHEICTileInstancesReused: tile instances kept between calls give the
+// same pixels on the next picture, also after a refused file.
+func TestHEICTileInstancesReused(t *testing.T) {
+	src := readFixture(t, "grid.heic")
+	first, err := decodeHEIC(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wasmcodec.DecodeHEIC(context.Background(), src[:len(src)/2]); err == nil {
+		t.Fatal("half a HEIC decoded")
+	}
+	for i := 0; i < 3; i++ {
+		again, err := decodeHEIC(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(toRGBA(first).Pix, toRGBA(again).Pix) {
+			t.Fatalf("decode %d with reused instances differs from the first", i+2)
+		}
+	}
+}

@@ -44,10 +44,25 @@ type module struct {
 	once sync.Once
 	cm   wazero.CompiledModule
 	err  error
+
+	// reuse keeps instances whose call succeeded and whose memory stayed
+	// under reuseMaxMemory for the next call (HEIC tiles: one fresh
+	// instance per 512x512 tile allocated ~9 MB of Go memory each)
+	reuse bool
+	mu    sync.Mutex
+	idle  []*instance
 }
 
+// reuseMaxMemory is the largest instance memory kept for reuse, and
+// maxIdle how many are kept per module (one per tile worker): at most
+// 2 x 32 MiB stay resident between requests.
+const (
+	reuseMaxMemory = 32 << 20
+	maxIdle        = 2
+)
+
 var (
-	heif = &module{name: "heif", gz: heifWasm}
+	heif = &module{name: "heif", gz: heifWasm, reuse: true}
 	avif = &module{name: "avif", gz: avifWasm}
 	webp = &module{name: "webp", gz: webpWasm}
 
@@ -143,14 +158,26 @@ func Warm() error {
 // instance is one fresh instance of a module for one call; its memory is
 // dropped by close.
 type instance struct {
-	ctx    context.Context
-	mod    api.Module
-	malloc api.Function
+	ctx          context.Context
+	mod          api.Module
+	malloc, free api.Function
+	m            *module
+	allocs       []uint32 // freed when the instance is kept for reuse
+	failed       bool     // a call trapped or refused: never reused
 }
 
 var modCfg = wazero.NewModuleConfig().WithName("") // anonymous: any number at once, no output
 
 func (m *module) instance(ctx context.Context) (*instance, error) {
+	m.mu.Lock()
+	if n := len(m.idle); n > 0 {
+		in := m.idle[n-1]
+		m.idle = m.idle[:n-1]
+		m.mu.Unlock()
+		in.ctx = ctx
+		return in, nil
+	}
+	m.mu.Unlock()
 	cm, err := m.compiled()
 	if err != nil {
 		return nil, err
@@ -159,10 +186,34 @@ func (m *module) instance(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: instantiate: %w", m.name, err)
 	}
-	return &instance{ctx: ctx, mod: mod, malloc: mod.ExportedFunction("malloc")}, nil
+	return &instance{ctx: ctx, mod: mod, malloc: mod.ExportedFunction("malloc"), free: mod.ExportedFunction("free"), m: m}, nil
 }
 
-func (in *instance) close() { in.mod.Close(in.ctx) }
+// close ends the call: the instance goes back for the next one when its
+// module reuses instances, the call succeeded, what it allocated is freed
+// and its memory stayed small; otherwise it is dropped with its memory.
+func (in *instance) close() {
+	if m := in.m; m.reuse && !in.failed && in.mod.Memory().Size() <= reuseMaxMemory && in.freeAll() {
+		m.mu.Lock()
+		if len(m.idle) < maxIdle {
+			m.idle = append(m.idle, in)
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+	}
+	in.mod.Close(in.ctx)
+}
+
+func (in *instance) freeAll() bool {
+	for _, p := range in.allocs {
+		if _, err := in.free.Call(in.ctx, uint64(p)); err != nil {
+			return false
+		}
+	}
+	in.allocs = in.allocs[:0]
+	return true
+}
 
 // load instantiates m with data copied in and n uint32 out-variables
 // allocated after it: how every decode starts.
@@ -187,6 +238,7 @@ func (in *instance) decode(args ...uint64) error {
 		return err
 	}
 	if ok == 0 {
+		in.failed = true // libheif leaves a refused file's context behind
 		return ErrDecode
 	}
 	return nil
@@ -196,11 +248,14 @@ func (in *instance) decode(args ...uint64) error {
 func (in *instance) alloc(n int) (uint32, error) {
 	res, err := in.malloc.Call(in.ctx, uint64(n))
 	if err != nil {
+		in.failed = true
 		return 0, fmt.Errorf("malloc: %w", err)
 	}
 	if res[0] == 0 {
+		in.failed = true
 		return 0, errors.New("malloc: out of memory")
 	}
+	in.allocs = append(in.allocs, uint32(res[0]))
 	return uint32(res[0]), nil
 }
 
@@ -211,6 +266,7 @@ func (in *instance) put(data []byte) (uint32, error) {
 		return 0, err
 	}
 	if !in.mod.Memory().Write(p, data) {
+		in.failed = true
 		return 0, errMem
 	}
 	return p, nil
@@ -220,6 +276,7 @@ func (in *instance) put(data []byte) (uint32, error) {
 func (in *instance) call(name string, args ...uint64) (uint64, error) {
 	res, err := in.mod.ExportedFunction(name).Call(in.ctx, args...)
 	if err != nil {
+		in.failed = true
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	return res[0], nil
