@@ -6,7 +6,7 @@ GO ?= go
 # for system libraries, so tests, the local server and FC run the same code.
 TAGS ?= nodynamic
 
-.PHONY: help run test e2e e2e-cms build package setup deploy doctor process bench bench-peers fuzz abuse load clean
+.PHONY: help run test race e2e e2e-cms build package setup deploy doctor process bench bench-peers fuzz abuse load clean
 
 # A bare `make` builds, as `make` does in the Go projects around us
 # (Kubernetes, Prometheus, Helm, MinIO, Gitea: `all`/`build` first); it
@@ -24,10 +24,22 @@ help:
 run:
 	$(GO) run -tags $(TAGS) -ldflags "$(LDFLAGS)" ./function
 
-## test: go vet and every test; fuzz targets run on their seed corpus (what CI runs)
+## test: go vet and every test; fuzz targets run on their seed corpus; then
+## the race detector over the packages that start goroutines (what CI runs)
 test:
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) -count=1 -timeout 15m ./...
+	$(MAKE) race
+
+## race: the race detector over the packages that start goroutines
+# -race needs cgo (gcc), for this run only; the binaries stay
+# CGO_ENABLED=0. -short leaves out the big fixtures (100,000-key listings),
+# RACE_SKIP the tests that measure memory (the detector changes it) or
+# repeat a concurrent path another test already takes.
+RACE_PKGS ?= ./handler/... ./function/... ./storage/... ./imageproc/internal/workers ./imageproc/internal/resample ./imageproc/internal/jpegx
+RACE_SKIP ?= TestUnauthenticatedBodiesHoldLittle|TestMemoryStaysSmall|TestMatchesXDraw|TestEncodeRoundTrip
+race:
+	CGO_ENABLED=1 $(GO) test -race -short -tags $(TAGS) -count=1 -timeout 15m -skip '$(RACE_SKIP)' $(RACE_PKGS)
 
 ## e2e: the upload page in headless Chromium against the real local server
 ## (installs Debian chromium as root if missing, and playwright-core via npm)

@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -230,5 +231,48 @@ func TestRehostBounds(t *testing.T) {
 	defer e.mu.Unlock()
 	if e.maxIn > rehostWorkers {
 		t.Errorf("%d fetches at once, want at most %d", e.maxIn, rehostWorkers)
+	}
+}
+
+// TestOriginMetadataKeepsNoSecrets: the source URL stored with a rehosted
+// image (x-oss-meta-picbed-origin, which OSS serves on every public GET)
+// keeps its host and path, not its query string or fragment.
+func TestOriginMetadataKeepsNoSecrets(t *testing.T) {
+	e := newRhEnv(t, nil)
+	src := e.origin.URL + "/brand/logo.png?token=SECRET-TOKEN-123&X-Amz-Signature=SECRETSIG#SECRETFRAG"
+	status, m := e.rehost(t, "", map[string]any{"markdown": "![logo](" + src + ")"})
+	if status != 200 || m["rehosted"] != 1.0 {
+		t.Fatalf("status %d: %v", status, m)
+	}
+	u, _ := rhImages(t, m)[src]["url"].(string)
+	key, _ := e.h.ourKey(u)
+	obj, err := e.store.Stat(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin, _ := url.QueryUnescape(obj.Meta["picbed-origin"])
+	if want := "rehost:" + e.origin.URL + "/brand/logo.png"; origin != want {
+		t.Errorf("picbed-origin = %q, want %q", origin, want)
+	}
+	for k, v := range obj.Meta {
+		if strings.Contains(v, "SECRET") {
+			t.Errorf("metadata %s = %q carries the source's secret", k, v)
+		}
+	}
+}
+
+func TestPublicOrigin(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"upload", "upload"},
+		{"oss://bucket/inbox/a.jpg", "oss://bucket/inbox/a.jpg"},
+		{"file:a.jpg", "file:a.jpg"},
+		{"rehost:https://x.test/a%20b.png?sig=1#f", "rehost:https://x.test/a%20b.png"},
+		{"rehost:https://user:pass@x.test:8443/p/a.png?token=t", "rehost:https://x.test:8443/p/a.png"},
+		{"https://x.test/a.png?X-Oss-Signature=s", "https://x.test/a.png"},
+		{"rehost:https://%zz", "rehost:https:"},
+	} {
+		if got := publicOrigin(tt.in); got != tt.want {
+			t.Errorf("publicOrigin(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -282,7 +282,7 @@ func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.He
 	}
 	meta := map[string]string{
 		"picbed":        imageproc.Version,
-		"picbed-origin": url.QueryEscape(truncate(origin, 200)),
+		"picbed-origin": url.QueryEscape(truncate(publicOrigin(origin), 200)),
 		"picbed-name":   url.QueryEscape(truncate(img.name, 200)),
 		"width":         strconv.Itoa(res.Info.Output.Width),
 		"height":        strconv.Itoa(res.Info.Output.Height),
@@ -300,6 +300,28 @@ func (h *Handler) ingestChecked(ctx context.Context, img image, hdr imageproc.He
 	u.Source = res.Info.Source
 	u.Path = res.Info.Path
 	return h.withVariants(u), nil
+}
+
+// publicOrigin is origin as it may be published: OSS serves an object's
+// metadata on every public GET, so a source URL keeps its scheme, host and
+// path, never its user info, query string or fragment (signatures, tokens).
+// Origins are "upload", "oss://bucket/key", "file:name" or "kind:URL".
+func publicOrigin(origin string) string {
+	kind, rest, ok := strings.Cut(origin, ":")
+	if !ok {
+		return origin
+	}
+	if kind != "http" && kind != "https" {
+		if !strings.Contains(rest, "://") {
+			return origin
+		}
+		return kind + ":" + publicOrigin(rest)
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return kind + ":" // nothing of an unreadable URL is kept
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 }
 
 // fromObject answers for an image stored earlier, from its metadata.

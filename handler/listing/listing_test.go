@@ -161,6 +161,9 @@ func TestNewestOverOSS(t *testing.T) {
 
 // TestNewestOverLocal: 20,000 files in local storage over 24 months.
 func TestNewestOverLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 files")
+	}
 	f := makeFixture(20_000, 24)
 	dir := t.TempDir()
 	for _, o := range f.objs {
