@@ -121,13 +121,7 @@ func (h *Handler) cmsWebhook(w http.ResponseWriter, r *http.Request, body []byte
 		if err != nil {
 			return true, err
 		}
-		if t.Version == "" {
-			// No version in the payload: the body itself tells a retry
-			// (same bytes) from a new event.
-			sum := sha256.Sum256(body)
-			t.Version = "body:" + hex.EncodeToString(sum[:12])
-		}
-		job, dup, err := h.queueJob(r.Context(), t)
+		job, dup, err := h.queueJob(r.Context(), t, body)
 		if err != nil {
 			return true, err
 		}
@@ -141,8 +135,13 @@ func (h *Handler) cmsWebhook(w http.ResponseWriter, r *http.Request, body []byte
 // queueJob records a job for t and starts it, unless the same event (a
 // CMS retry: same content, same version) already has a job that did not
 // fail: that one is answered again and nothing repeats.
-func (h *Handler) queueJob(ctx context.Context, t cms.Target) (Job, bool, error) {
-	sum := sha256.Sum256([]byte(t.Key()))
+func (h *Handler) queueJob(ctx context.Context, t cms.Target, body []byte) (Job, bool, error) {
+	// The event is the content named plus the exact body: a CMS's retry
+	// or redelivery sends the same bytes; two saves within one second
+	// (Ghost's updated_at and WordPress's modified_gmt have second
+	// resolution) still differ in what they carry.
+	bodySum := sha256.Sum256(body)
+	sum := sha256.Sum256([]byte(t.Key() + "\x02" + string(bodySum[:])))
 	id := hex.EncodeToString(sum[:12])
 	if old, err := h.readJob(ctx, id); err == nil && old.Status != jobFailed && !h.stale(old) {
 		return old, true, nil

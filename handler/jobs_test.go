@@ -255,6 +255,11 @@ func TestStaleJobRunsAgain(t *testing.T) {
 	if _, m := e.send1(t, body); m["duplicate"] != true {
 		t.Errorf("a running job redelivered: %v; want duplicate", m)
 	}
+	// Another event for the same version (two saves in one second) is a
+	// new job, not a duplicate.
+	if _, m2 := e.send1(t, `{"post":{"current":{"id":"`+ghostPost+`","updated_at":"x","title":"saved again"}}}`); m2["duplicate"] != false || m2["job"] == id {
+		t.Errorf("a second event of the same second: %v; want a new job", m2)
+	}
 	now.Add(int64(2*jobBudget + time.Second))
 	if _, m := e.send1(t, body); m["duplicate"] != false || m["job"] != id {
 		t.Errorf("a stale job redelivered: %v; want it queued again", m)
