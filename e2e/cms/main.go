@@ -91,8 +91,15 @@ func main() {
 		cmd.Env = append(cmd.Env, "PICBED_GIT_API="+*giteaBase+"/api/v1", "PICBED_GIT_TOKEN="+giteaToken)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// Nothing may answer on the port before this picbed does (a leftover
+	// server would take the webhooks).
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", *port), time.Second); err == nil {
+		c.Close()
+		check(fmt.Errorf("port %d is already taken: stop what listens there first", *port))
+	}
 	check(cmd.Start())
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	stop = func() { cmd.Process.Kill(); cmd.Wait() }
+	defer stop()
 	waitFor("picbed /healthz", 30*time.Second, func() bool {
 		r, err := http.Get(picbed + "/healthz")
 		if err == nil {
@@ -102,7 +109,7 @@ func main() {
 	})
 	if failed {
 		fmt.Printf("picbed's log:\n%s\n", tail(string(must(os.ReadFile(logPath))), 40))
-		os.Exit(1)
+		exit(1)
 	}
 	fmt.Printf("picbed %s (pid %d), test origin %s, refused link %s\n", picbed, cmd.Process.Pid, origin, refused)
 
@@ -131,7 +138,7 @@ func main() {
 	if failed {
 		fmt.Printf("picbed's log:\n%s\n", tail(logText, 40))
 		fmt.Println("e2e-cms: FAIL")
-		os.Exit(1)
+		exit(1)
 	}
 	fmt.Println("e2e-cms: PASS")
 }
@@ -596,8 +603,16 @@ func must[T any](v T, err error) T {
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e-cms:", err)
-		os.Exit(1)
+		exit(1)
 	}
+}
+
+// stop ends picbed; exit runs it first (os.Exit skips deferred calls).
+var stop = func() {}
+
+func exit(code int) {
+	stop()
+	os.Exit(code)
 }
 
 func tail(s string, n int) string {
