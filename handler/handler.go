@@ -325,8 +325,8 @@ func (h *Handler) auth(fn routeFunc) routeFunc {
 	}
 }
 
-// manage is auth for listing and deleting, which need a token even when
-// PICBED_ALLOW_ANONYMOUS opens uploads to anyone.
+// manage is auth for listing, deleting and reading jobs, which need a token
+// even when PICBED_ALLOW_ANONYMOUS opens uploads to anyone.
 func (h *Handler) manage(fn routeFunc) routeFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if err := h.checkManageToken(bearer(r), r.Header.Get("X-Upload-Token")); err != nil {

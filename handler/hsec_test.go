@@ -167,7 +167,7 @@ func TestWrongKeyBeforeTheFileReadsNoFile(t *testing.T) {
 }
 
 // TestAnonymousIsUploadOnly: PICBED_ALLOW_ANONYMOUS opens uploads, never
-// listing or deleting.
+// listing, deleting or reading webhook jobs.
 func TestAnonymousIsUploadOnly(t *testing.T) {
 	s := newTestServer(t, serverOpts{cfg: func(c *Config) { c.Tokens, c.AllowAnonymous = nil, true }})
 	req := must(http.NewRequest("POST", s.URL+"/upload", bytes.NewReader(fixture(t, "logo.png"))))
@@ -182,6 +182,7 @@ func TestAnonymousIsUploadOnly(t *testing.T) {
 		{"DELETE", "/api/images/" + key},
 		{"GET", "/api/v1/images"},
 		{"DELETE", "/api/v1/images/" + key},
+		{"GET", "/api/jobs/0123456789abcdef01234567"},
 	} {
 		for _, tok := range []string{"", "any-token-at-all-0123"} {
 			r := must(http.NewRequest(c.method, s.URL+c.path, nil))

@@ -15,5 +15,5 @@ func (h *Handler) remoteRoutes(m *http.ServeMux) {
 	h.jobFetcher = newFetcher(h.cfg, jo)
 	m.Handle("POST /api/rehost", h.route(h.auth(h.rehost)))
 	m.Handle("POST /webhook", h.route(h.webhook))
-	m.Handle("GET /api/jobs/{id}", h.route(h.auth(h.getJob)))
+	m.Handle("GET /api/jobs/{id}", h.route(h.manage(h.getJob)))
 }
