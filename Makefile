@@ -74,6 +74,10 @@ package: build
 setup:
 	$(GO) run -tags $(TAGS) ./deploy/setup
 
+# S_INFO: where make deploy keeps `s picbed info` for the smoke test and
+# make doctor (tests point it at a temporary file).
+S_INFO ?= dist/s-info.json
+
 ## deploy: build, setup, s deploy (the domain too when PICBED_DOMAIN is set),
 ## then a smoke test: a 1x1 PNG through the function, its link opened
 deploy: build
@@ -82,16 +86,17 @@ deploy: build
 	s picbed deploy -y
 	@if [ -n "$$PICBED_DOMAIN" ] && [ "$$PICBED_DOMAIN_HTTP" = 1 ]; then s deploy -y -t deploy/s.http.yaml; \
 	elif [ -n "$$PICBED_DOMAIN" ]; then s domain deploy -y; fi
-	s picbed info -o json --silent > dist/s-info.json
-	$(GO) run -tags $(TAGS) ./deploy/setup smoke dist/s-info.json
+	mkdir -p $(dir $(S_INFO))
+	s picbed info -o json --silent > $(S_INFO)
+	$(GO) run -tags $(TAGS) ./deploy/setup smoke $(S_INFO)
 
 ## doctor: check the configuration and the local setup; with the deploy's
 ## exports (PICBED_OSS_BUCKET set) the bucket, links, trigger and an upload
 doctor:
 	@if [ -n "$$PICBED_OSS_BUCKET" ] && [ -z "$$PICBED_STORAGE" ]; then \
 		export PICBED_STORAGE=oss PICBED_OSS_REGION=$${PICBED_OSS_REGION:-$${PICBED_REGION:-cn-hangzhou}}; \
-		[ -f dist/s-info.json ] || { command -v s >/dev/null && mkdir -p dist && s picbed info -o json --silent > dist/s-info.json 2>/dev/null || rm -f dist/s-info.json; }; \
-		$(GO) run -tags $(TAGS) ./function doctor $$( [ -f dist/s-info.json ] && echo -fc-info dist/s-info.json ); \
+		[ -f $(S_INFO) ] || { command -v s >/dev/null && mkdir -p $(dir $(S_INFO)) && s picbed info -o json --silent > $(S_INFO) 2>/dev/null || rm -f $(S_INFO); }; \
+		$(GO) run -tags $(TAGS) ./function doctor $$( [ -f $(S_INFO) ] && echo -fc-info $(S_INFO) ); \
 	else $(GO) run -tags $(TAGS) ./function doctor; fi
 
 ## process: store local files with the upload recipe, printing links (make process FILES='a.jpg b.png')

@@ -73,6 +73,8 @@ func TestMakeDeployIsOneCommand(t *testing.T) {
 		"PICBED_S_ACCESS=picbedtest", // s config add -a picbedtest
 		"PICBED_REGION=cn-hongkong", "PICBED_OSS_BUCKET=blog", "PICBED_TOKEN=" + token, "PICBED_TOKENS=" + digest,
 		"PICBED_SETUP_OSS_ENDPOINT=" + oss.URL, "PICBED_SETUP_RAM_ENDPOINT=" + ram.Host(),
+		// never the checkout's dist/s-info.json: a real deploy's is kept there
+		"S_INFO=" + filepath.Join(bin, "s-info.json"),
 	}
 	deployOnce := func() string {
 		cmd := exec.Command("make", "-s", "-C", "..", "deploy")
