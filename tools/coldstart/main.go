@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,38 +119,15 @@ func once(bin, dir string) (sample, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 		return s, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	t0 := time.Now()
+	srv, err := localserver.Start(bin, dir, "TMPDIR="+filepath.Join(dir, "tmp"))
 	if err != nil {
 		return s, err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	token := "coldstart-token-0123456789"
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + filepath.Join(dir, "tmp"),
-		"PICBED_LISTEN=" + addr, "PICBED_DATA_DIR=" + filepath.Join(dir, "data"), "PICBED_TOKENS=" + token}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
-		return s, err
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	client := &http.Client{Timeout: 60 * time.Second}
-	for {
-		resp, err := client.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Since(t0) > 30*time.Second {
-			return s, fmt.Errorf("no /healthz answer in 30 s\n%s", out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
 	s.start = ms(time.Since(t0))
+	defer srv.Stop()
+	addr, token, pid := srv.URL, srv.Token, srv.Cmd.Process.Pid
+	client := &http.Client{Timeout: 60 * time.Second}
 	for _, j := range jobs {
 		src, err := os.ReadFile(j.file)
 		if err != nil {
@@ -165,12 +141,12 @@ func once(bin, dir string) (sample, error) {
 			} else { // a JPEG comment
 				body = append([]byte{0xFF, 0xD8, 0xFF, 0xFE, 0, 3, byte(k)}, src[2:]...)
 			}
-			cpu0, err := procCPU(cmd.Process.Pid)
+			cpu0, err := procCPU(pid)
 			if err != nil {
 				return s, err
 			}
 			t := time.Now()
-			req, _ := http.NewRequest("POST", "http://"+addr+"/upload"+j.query, bytes.NewReader(body))
+			req, _ := http.NewRequest("POST", addr+"/upload"+j.query, bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/octet-stream")
 			resp, err := client.Do(req)
@@ -183,7 +159,7 @@ func once(bin, dir string) (sample, error) {
 				return s, fmt.Errorf("%s upload: %d %s", j.name, resp.StatusCode, msg)
 			}
 			w[k] = ms(time.Since(t))
-			cpu1, err := procCPU(cmd.Process.Pid)
+			cpu1, err := procCPU(pid)
 			if err != nil {
 				return s, err
 			}
