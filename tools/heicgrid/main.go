@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/draw"
 	_ "image/jpeg"
 	"image/png"
 	"os"
@@ -66,7 +65,6 @@ func run(in, out string, q, size, irot int) error {
 					t.Set(x, y, src.At(sx, sy))
 				}
 			}
-			_ = draw.Src
 			p := filepath.Join(tmp, fmt.Sprintf("t%d.png", r*cols+c))
 			var buf bytes.Buffer
 			if err := png.Encode(&buf, t); err != nil {
