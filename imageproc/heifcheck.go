@@ -47,11 +47,7 @@ type heifBox struct {
 // heifCheckedSize returns the largest image any item of src decodes to,
 // after checking every container claim against the bitstream.
 func heifCheckedSize(src []byte) (w, h int, err error) {
-	meta, ok := findBox(src, "meta")
-	if !ok || len(meta) < 4 {
-		return 0, 0, errors.New("no meta box")
-	}
-	m, err := parseHEIFMeta(src, meta[4:])
+	m, err := heifMetaOf(src)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -127,6 +123,15 @@ func heifWhat(typ string) string {
 		return "HEVC SPS"
 	}
 	return "item data"
+}
+
+// heifMetaOf parses the item table of src's meta box.
+func heifMetaOf(src []byte) (*heifMeta, error) {
+	meta, ok := findBox(src, "meta")
+	if !ok || len(meta) < 4 {
+		return nil, errors.New("no meta box")
+	}
+	return parseHEIFMeta(src, meta[4:])
 }
 
 // parseHEIFMeta reads the item table of a meta box body (after its

@@ -32,8 +32,8 @@ type heicGrid struct {
 // parseHEICGrid reads src's meta box; ok is false when the primary image is
 // not a grid picbed decodes tile by tile.
 func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
-	m, ok := heifMetaOf(src)
-	if !ok {
+	m, err := heifMetaOf(src)
+	if err != nil {
 		return nil, false
 	}
 	p := m.items[m.primary]
@@ -102,16 +102,6 @@ func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
 	return g, true
 }
 
-// heifMetaOf parses src's item table (heifcheck.go's reader).
-func heifMetaOf(src []byte) (*heifMeta, bool) {
-	meta, ok := findBox(src, "meta")
-	if !ok || len(meta) < 4 {
-		return nil, false
-	}
-	m, err := parseHEIFMeta(src, meta[4:])
-	return m, err == nil
-}
-
 // singleHEIF wraps one HEVC-coded tile as a HEIF file of its own: one
 // 'hvc1' item (ID 1) with the tile's hvcC (body) and size, its data in mdat.
 func singleHEIF(hvcC []byte, size [2]int, data []byte) []byte {
@@ -161,8 +151,8 @@ const maxGridTiles = 1024
 // (its displayed width is its coded height): libheif applies irot, so the
 // decoded picture has the sides the other way round from ispe.
 func heifTurnsSides(src []byte) bool {
-	m, ok := heifMetaOf(src)
-	if !ok || m.items[m.primary] == nil {
+	m, err := heifMetaOf(src)
+	if err != nil || m.items[m.primary] == nil {
 		return false
 	}
 	b, ok := m.prop(m.items[m.primary], "irot")

@@ -31,11 +31,7 @@ func PrepareCodecs() error {
 			return err
 		}
 	}
-	wasmcodec.UseCacheDir(dir)
-	if err := wasmcodec.Warm(); err != nil {
-		return err
-	}
-	return wasmcodec.CacheError()
+	return FillCodecCache(dir)
 }
 
 // FillCodecCache compiles every codec module into the compilation cache dir

@@ -13,11 +13,10 @@ func DecodeAVIF(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, err
 	}
 	defer in.close()
-	wp, hp, dp, np := vars, vars+4, vars+8, vars+12
-	if err := in.decode(uint64(src), uint64(len(data)), 1, 0, uint64(wp), uint64(hp), uint64(dp), uint64(np), 0, 0); err != nil {
+	if err := in.probe(src, len(data), vars); err != nil {
 		return nil, err
 	}
-	w, h, depth := int(in.u32(wp)), int(in.u32(hp)), in.u32(dp)
+	w, h, depth := int(in.u32(vars)), int(in.u32(vars+4)), in.u32(vars+8)
 	if w <= 0 || h <= 0 {
 		return nil, ErrDecode
 	}
@@ -25,19 +24,7 @@ func DecodeAVIF(ctx context.Context, data []byte) (image.Image, error) {
 	if depth > 8 {
 		bpp = 8
 	}
-	size := w * h * bpp
-	out, err := in.alloc(size)
-	if err != nil {
-		return nil, err
-	}
-	delay, err := in.alloc(8)
-	if err != nil {
-		return nil, err
-	}
-	if err := in.decode(uint64(src), uint64(len(data)), 0, 0, uint64(wp), uint64(hp), uint64(dp), uint64(np), uint64(delay), uint64(out)); err != nil {
-		return nil, err
-	}
-	pix, err := in.bytes(out, size)
+	pix, err := in.firstFrame(src, len(data), vars, w*h*bpp, 8)
 	if err != nil {
 		return nil, err
 	}

@@ -231,6 +231,30 @@ func (m *module) load(ctx context.Context, data []byte, n int) (in *instance, sr
 	return in, src, vars, nil
 }
 
+// probe and firstFrame are the two calls of an AVIF or WebP decode:
+// decode(src, n, info, decode_all, v0..v3, delay, out). probe (info=1)
+// only fills the four uint32 out-variables at vars (width and height
+// first); firstFrame decodes the first frame into size bytes of pixels,
+// with delayN bytes for the frame's delay.
+func (in *instance) probe(src uint32, n int, vars uint32) error {
+	return in.decode(uint64(src), uint64(n), 1, 0, uint64(vars), uint64(vars+4), uint64(vars+8), uint64(vars+12), 0, 0)
+}
+
+func (in *instance) firstFrame(src uint32, n int, vars uint32, size, delayN int) ([]byte, error) {
+	out, err := in.alloc(size)
+	if err != nil {
+		return nil, err
+	}
+	delay, err := in.alloc(delayN)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.decode(uint64(src), uint64(n), 0, 0, uint64(vars), uint64(vars+4), uint64(vars+8), uint64(vars+12), uint64(delay), uint64(out)); err != nil {
+		return nil, err
+	}
+	return in.bytes(out, size)
+}
+
 // decode calls the module's decode export; its zero result is ErrDecode.
 func (in *instance) decode(args ...uint64) error {
 	ok, err := in.call("decode", args...)

@@ -54,31 +54,17 @@ func DecodeWebPFirst(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, err
 	}
 	defer in.close()
-	wp, hp, np, ap := vars, vars+4, vars+8, vars+12
-	if err := in.decode(uint64(src), uint64(len(data)), 1, 0, uint64(wp), uint64(hp), uint64(np), uint64(ap), 0, 0); err != nil {
+	if err := in.probe(src, len(data), vars); err != nil {
 		return nil, err
 	}
-	if in.u32(ap) == 0 { // not an animation: x/image/webp reads those
+	if in.u32(vars+12) == 0 { // not an animation: x/image/webp reads those
 		return nil, ErrDecode
 	}
-	w, h := int(in.u32(wp)), int(in.u32(hp))
+	w, h := int(in.u32(vars)), int(in.u32(vars+4))
 	if w <= 0 || h <= 0 {
 		return nil, ErrDecode
 	}
-	size := 4 * w * h
-	out, err := in.alloc(size)
-	if err != nil {
-		return nil, err
-	}
-	delay, err := in.alloc(4)
-	if err != nil {
-		return nil, err
-	}
-	// decode_all=0 with an animation: the first frame only
-	if err := in.decode(uint64(src), uint64(len(data)), 0, 0, uint64(wp), uint64(hp), uint64(np), uint64(ap), uint64(delay), uint64(out)); err != nil {
-		return nil, err
-	}
-	pix, err := in.bytes(out, size)
+	pix, err := in.firstFrame(src, len(data), vars, 4*w*h, 4)
 	if err != nil {
 		return nil, err
 	}
