@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"os"
 	"testing"
 
 	"picbed/imageproc/internal/quality"
@@ -26,7 +25,7 @@ func TestHEICGridTilesMatchLibheif(t *testing.T) {
 		turn int
 	}{{"grid.heic", 700, 600, 1}, {"grid-irot.heic", 530, 601, 8}} {
 		t.Run(tc.file, func(t *testing.T) {
-			src := readFixture(t, tc.file)
+			src := fixture(t, tc.file)
 			g, ok := parseHEICGrid(src)
 			if !ok {
 				t.Fatal("not taken as a grid")
@@ -59,11 +58,11 @@ func TestHEICGridTilesMatchLibheif(t *testing.T) {
 // TestHEICGridFallsBack: what the tile path does not handle (here imir,
 // mirroring) goes to libheif whole.
 func TestHEICGridFallsBack(t *testing.T) {
-	src := bytes.Replace(readFixture(t, "grid-irot.heic"), []byte("irot"), []byte("imir"), 1)
+	src := bytes.Replace(fixture(t, "grid-irot.heic"), []byte("irot"), []byte("imir"), 1)
 	if _, ok := parseHEICGrid(src); ok {
 		t.Fatal("a grid with imir taken tile by tile")
 	}
-	if _, ok := parseHEICGrid(readFixture(t, "phone.heic")); ok {
+	if _, ok := parseHEICGrid(fixture(t, "phone.heic")); ok {
 		t.Fatal("a single-image HEIC taken as a grid")
 	}
 }
@@ -71,7 +70,7 @@ func TestHEICGridFallsBack(t *testing.T) {
 // TestHEICTurnedFits: a portrait HEIC (irot) is fitted by its displayed
 // sides, not squashed into the coded ones.
 func TestHEICTurnedFits(t *testing.T) {
-	res, err := Process(context.Background(), readFixture(t, "grid-irot.heic"), Recipe{MaxWidth: 300, MaxHeight: 300, Quality: 80})
+	res, err := Process(context.Background(), fixture(t, "grid-irot.heic"), Recipe{MaxWidth: 300, MaxHeight: 300, Quality: 80})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,19 +86,10 @@ func TestHEICTurnedFits(t *testing.T) {
 	}
 }
 
-func readFixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestHEICTileInstancesReused: tile instances kept between calls give the
 // same pixels on the next picture, also after a refused file.
 func TestHEICTileInstancesReused(t *testing.T) {
-	src := readFixture(t, "grid.heic")
+	src := fixture(t, "grid.heic")
 	first, err := decodeHEIC(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
