@@ -116,7 +116,11 @@ func (m *Split) At(x, y int) color.Color {
 // decode reads the markers and entropy-coded data of d.data into the
 // components' planes; Decode and DecodeSplit wrap them.
 func (d *decoder) decode() error {
-	if err := Check(d.data); err != nil { // structure and scan budget, before any allocation
+	// Check walks the same markers first, before any allocation: it refuses
+	// a broken structure, the SOF types decoded nowhere, RST or DNL outside
+	// a scan, bad progression and an over-budget file, so this loop only
+	// reads what it decodes (and refuses what this decoder does not do).
+	if err := Check(d.data); err != nil {
 		return err
 	}
 	d.pos = 2
@@ -137,8 +141,6 @@ func (d *decoder) decode() error {
 			if err := d.readSOF(); err != nil {
 				return err
 			}
-		case marker >= 0xC2 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
-			return fmt.Errorf("%w: SOF%d (lossless, hierarchical or arithmetic)", ErrUnsupported, marker-0xC0)
 		case marker == 0xC4:
 			if err := d.readDHT(); err != nil {
 				return err
@@ -165,9 +167,7 @@ func (d *decoder) decode() error {
 			if !d.progressive { // one interleaved scan: done
 				return nil
 			}
-		case marker >= 0xD0 && marker <= 0xD7:
-			return fmt.Errorf("%w: RST outside a scan", ErrFormat)
-		default: // APPn, COM, DNL and others: skip
+		default: // APPn, COM and others: skip
 			if _, err := d.segment(); err != nil {
 				return err
 			}

@@ -68,9 +68,7 @@ func (d *decoder) progressiveScan(p []byte) error {
 	ss, se := int(p[1+2*ns]), int(p[2+2*ns])
 	ah, al := uint(p[3+2*ns]>>4), uint(p[3+2*ns]&15)
 	dcScan := ss == 0
-	if err := checkProgression(true, ns, ss, se, int(ah), int(al)); err != nil {
-		return err
-	}
+	// Check has applied checkProgression to every scan
 	for _, ci := range scan {
 		c := &d.comps[ci]
 		if dcScan && ah == 0 && c.dc == nil || !dcScan && c.ac == nil {
