@@ -802,7 +802,7 @@ func TestDoorEndsWorkAtFCDeadline(t *testing.T) {
 		"oss":  ossEvent("ObjectCreated:PutObject", "inbox/a.png", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			fcDeadline := time.Now().Add(300 * time.Millisecond)
+			fcDeadline := time.Now().Add(time.Second) // far enough that dispatch starts before it, even descheduled
 			ctx, cancel := context.WithDeadline(context.Background(), fcDeadline)
 			defer cancel()
 			d.dispatch(ctx, payload)

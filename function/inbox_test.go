@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"picbed/storage/osstest"
 )
@@ -87,18 +86,13 @@ func TestFCEventLogsCarryTheRequestID(t *testing.T) {
 	// The line is written before the answer, but reaches the output buffer
 	// through a pipe: wait for it.
 	var line map[string]any
-	for i := 0; line == nil && i < 500; i++ {
-		for _, l := range strings.Split(e.out.String(), "\n") {
-			if strings.Contains(l, `"inbox object"`) {
-				json.Unmarshal([]byte(l), &line)
-			}
-		}
-		if line == nil {
-			time.Sleep(20 * time.Millisecond)
+	for _, l := range strings.Split(waitOutput(t, e.out.String, `"inbox object"`), "\n") {
+		if strings.Contains(l, `"inbox object"`) {
+			json.Unmarshal([]byte(l), &line)
 		}
 	}
 	if line == nil {
-		t.Fatalf("no inbox object log line:\n%s", e.out.String())
+		t.Fatalf("the inbox object log line is not JSON:\n%s", e.out.String())
 	}
 	if id, _ := line["request_id"].(string); !strings.HasSuffix(id, "-fc-test") {
 		t.Errorf("request_id = %q, want FC's request id (…-fc-test)", id)

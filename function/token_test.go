@@ -53,12 +53,19 @@ func TestLocalStartPrintsOnlyGeneratedTokens(t *testing.T) {
 // reach the buffer through a pipe, maybe after /healthz answered).
 func startupOutput(t *testing.T, srv *localserver.Server) string {
 	t.Helper()
-	for range 500 {
-		if out := srv.Output(); strings.Contains(out, "in a browser") {
+	return waitOutput(t, srv.Output, "in a browser")
+}
+
+// waitOutput polls output until it contains want and returns it. Lines
+// reach the buffer through a pipe, after the work that wrote them may have
+// answered; a minute without them is reported as a hang.
+func waitOutput(t *testing.T, output func() string, want string) string {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if out := output(); strings.Contains(out, want) {
 			return out
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no start-up lines:\n%s", srv.Output())
+	t.Fatalf("no %q in the output:\n%s", want, output())
 	return ""
 }
