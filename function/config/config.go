@@ -108,12 +108,7 @@ var DeployVariables = []string{
 }
 
 func known(name string) bool {
-	for _, v := range slices.Concat(Variables, DeployVariables) {
-		if v == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Variables, name) || slices.Contains(DeployVariables, name)
 }
 
 // closest is the known variable with the smallest edit distance to name.
