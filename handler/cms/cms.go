@@ -108,6 +108,17 @@ func badPayload(format string, args ...any) error {
 	return &Error{Status: http.StatusBadRequest, Code: "bad_payload", Message: fmt.Sprintf(format, args...)}
 }
 
+// badAnswer is a CMS answer that is not what its API promises.
+func badAnswer(format string, args ...any) error {
+	return &Error{Status: http.StatusBadGateway, Code: "cms_bad_answer", Message: fmt.Sprintf(format, args...)}
+}
+
+// conflict is content that kept changing for maxAttempts rounds; a later
+// retry of the job may find it quiet.
+func conflict(format string, args ...any) error {
+	return &Error{Status: http.StatusConflict, Code: "cms_conflict", Transient: true, Message: fmt.Sprintf(format, args...)}
+}
+
 // api is a small JSON client for one configured CMS base URL. It never
 // follows redirects (an Authorization header must not travel to another
 // host) and never uses a proxy from the environment.
@@ -150,15 +161,9 @@ func ParseBase(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// Origin is scheme://host[:port] of a base URL: what the fetcher may reach
-// even when it is a private address.
-func Origin(base string) string {
-	u, err := ParseBase(base)
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
+// origin is scheme://host[:port] of the base URL: what the fetcher may
+// reach even when it is a private address.
+func (a *api) origin() string { return a.base.Scheme + "://" + a.base.Host }
 
 // apiError is a CMS's non-2xx answer.
 type apiError struct {
@@ -219,8 +224,7 @@ func (a *api) call(ctx context.Context, method, path string, in, out any) error 
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return &Error{Status: http.StatusBadGateway, Code: "cms_bad_answer",
-				Message: fmt.Sprintf("%s answered %s %s with something that is not the JSON expected: %v", a.name, method, ref.Path, err)}
+			return badAnswer("%s answered %s %s with something that is not the JSON expected: %v", a.name, method, ref.Path, err)
 		}
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -52,7 +51,7 @@ func NewGhost(base, adminKey string) (*Ghost, error) {
 func (g *Ghost) Name() string { return "ghost" }
 
 // Origin is where the site (and its /content/images/) lives.
-func (g *Ghost) Origin() string { return g.api.base.Scheme + "://" + g.api.base.Host }
+func (g *Ghost) Origin() string { return g.api.origin() }
 
 // token is a fresh Admin API JWT: HS256, kid = key id, aud /admin/, five
 // minutes, signed with the hex-decoded secret.
@@ -132,8 +131,7 @@ func (g *Ghost) Run(ctx context.Context, t Target, rw Rewriter) (Report, error) 
 		rep.Written = true
 		return rep, nil
 	}
-	return rep, &Error{Status: http.StatusConflict, Code: "cms_conflict", Transient: true,
-		Message: fmt.Sprintf("Ghost's %s kept changing while picbed wrote it back (%d UPDATE_COLLISION answers); nothing was overwritten", what, rep.Conflicts)}
+	return rep, conflict("Ghost's %s kept changing while picbed wrote it back (%d UPDATE_COLLISION answers); nothing was overwritten", what, rep.Conflicts)
 }
 
 func (g *Ghost) read(ctx context.Context, t Target) (ghostPost, error) {
@@ -144,7 +142,7 @@ func (g *Ghost) read(ctx context.Context, t Target) (ghostPost, error) {
 	}
 	items := raw[t.Kind]
 	if len(items) != 1 {
-		return ghostPost{}, &Error{Status: http.StatusBadGateway, Code: "cms_bad_answer", Message: "Ghost answered without the " + t.Kind + " asked for"}
+		return ghostPost{}, badAnswer("Ghost answered without the %s asked for", t.Kind)
 	}
 	m := items[0]
 	p := ghostPost{ID: str(m["id"]), UpdatedAt: str(m["updated_at"]), URL: str(m["url"]), Fields: map[string]*string{}}
@@ -159,7 +157,7 @@ func (g *Ghost) read(ctx context.Context, t Target) (ghostPost, error) {
 		p.Fields[f] = opt(f)
 	}
 	if p.UpdatedAt == "" {
-		return ghostPost{}, &Error{Status: http.StatusBadGateway, Code: "cms_bad_answer", Message: "Ghost answered a post without updated_at"}
+		return ghostPost{}, badAnswer("Ghost answered a post without updated_at")
 	}
 	return p, nil
 }

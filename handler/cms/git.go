@@ -76,7 +76,7 @@ func NewGit(base, token, globs string) (*Git, error) {
 func (g *Git) Name() string { return "git" }
 
 // Origin is the forge's address (Gitea serves raw files there too).
-func (g *Git) Origin() string { return g.api.base.Scheme + "://" + g.api.base.Host }
+func (g *Git) Origin() string { return g.api.origin() }
 
 // Ignored is a webhook that is the connector's but asks for nothing (a
 // ping, a branch deletion, a push touching no matching file); the
@@ -259,8 +259,7 @@ func (g *Git) Run(ctx context.Context, t Target, rw Rewriter) (Report, error) {
 		rep.Written, rep.Commit = true, commit
 		return rep, nil
 	}
-	return rep, &Error{Status: http.StatusConflict, Code: "cms_conflict", Transient: true,
-		Message: fmt.Sprintf("%s branch %s kept moving while picbed committed (%d stale answers); nothing was overwritten", t.Repo, t.Branch, rep.Conflicts)}
+	return rep, conflict("%s branch %s kept moving while picbed committed (%d stale answers); nothing was overwritten", t.Repo, t.Branch, rep.Conflicts)
 }
 
 type gitChange struct {
@@ -284,11 +283,11 @@ func (g *Git) readFile(ctx context.Context, repo, p, ref string) (gitFile, strin
 		return f, "", err
 	}
 	if f.Type != "file" || f.Encoding != "base64" {
-		return f, "", &Error{Status: http.StatusBadGateway, Code: "cms_bad_answer", Message: fmt.Sprintf("%s/%s is not a file the contents API hands out in base64", repo, p)}
+		return f, "", badAnswer("%s/%s is not a file the contents API hands out in base64", repo, p)
 	}
 	b, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\n", "", "\r", "").Replace(f.Content))
 	if err != nil {
-		return f, "", &Error{Status: http.StatusBadGateway, Code: "cms_bad_answer", Message: fmt.Sprintf("%s/%s: the contents API answered bad base64", repo, p)}
+		return f, "", badAnswer("%s/%s: the contents API answered bad base64", repo, p)
 	}
 	if f.Path == "" {
 		f.Path = p

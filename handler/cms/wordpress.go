@@ -30,7 +30,7 @@ func NewWordPress(base, user, appPassword string) (*WordPress, error) {
 func (w *WordPress) Name() string { return "wordpress" }
 
 // Origin is where the site (and its media under /wp-content/uploads/) lives.
-func (w *WordPress) Origin() string { return w.api.base.Scheme + "://" + w.api.base.Host }
+func (w *WordPress) Origin() string { return w.api.origin() }
 
 // Target reads the post id of a WordPress webhook: WP Webhooks' post_id
 // or post.ID, or post.id (picbed's must-use plugin, README). A page is
@@ -114,8 +114,7 @@ func (w *WordPress) Run(ctx context.Context, t Target, rw Rewriter) (Report, err
 		rep.Written = true
 		return rep, nil
 	}
-	return rep, &Error{Status: http.StatusConflict, Code: "cms_conflict", Transient: true,
-		Message: fmt.Sprintf("WordPress %s kept changing while picbed wrote it back (%d times); nothing was overwritten", what, rep.Conflicts)}
+	return rep, conflict("WordPress %s kept changing while picbed wrote it back (%d times); nothing was overwritten", what, rep.Conflicts)
 }
 
 func (w *WordPress) read(ctx context.Context, path, what string) (wpPost, error) {

@@ -3,6 +3,7 @@ package cms
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -106,6 +107,18 @@ func TestWordPressEditInBetweenIsNotOverwritten(t *testing.T) {
 	}
 	if !strings.Contains(f.raw, "typed meanwhile") || !strings.Contains(f.raw, "https://img.test/") {
 		t.Errorf("raw %q: the edit and the rewrite must both be there", f.raw)
+	}
+}
+
+func TestWordPressConflictBounded(t *testing.T) {
+	f, w := newFakeWP(t, wpPostRaw)
+	var keepTyping func(f *fakeWP)
+	keepTyping = func(f *fakeWP) { f.edit(f.raw + "."); f.afterGet = keepTyping }
+	f.afterGet = keepTyping
+	rep, err := w.Run(context.Background(), wpTarget, &fakeRewriter{})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "cms_conflict" || !IsTransient(err) || rep.Conflicts != maxAttempts || len(f.writes) != 0 {
+		t.Fatalf("got %+v, %v; want %d conflicts, a transient cms_conflict and no write", rep, err, maxAttempts)
 	}
 }
 
