@@ -316,20 +316,16 @@ func (h *Handler) route(fn routeFunc) http.Handler {
 
 // auth lets a request through when it carries a configured token in
 // Authorization: Bearer or X-Upload-Token.
-func (h *Handler) auth(fn routeFunc) routeFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := h.checkToken(bearer(r), r.Header.Get("X-Upload-Token")); err != nil {
-			return err
-		}
-		return fn(w, r)
-	}
-}
+func (h *Handler) auth(fn routeFunc) routeFunc { return gate(h.checkToken, fn) }
 
 // manage is auth for listing, deleting and reading jobs, which need a token
 // even when PICBED_ALLOW_ANONYMOUS opens uploads to anyone.
-func (h *Handler) manage(fn routeFunc) routeFunc {
+func (h *Handler) manage(fn routeFunc) routeFunc { return gate(h.checkManageToken, fn) }
+
+// gate runs fn once check accepts the request's header tokens.
+func gate(check func(candidates ...string) error, fn routeFunc) routeFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := h.checkManageToken(bearer(r), r.Header.Get("X-Upload-Token")); err != nil {
+		if err := check(bearer(r), r.Header.Get("X-Upload-Token")); err != nil {
 			return err
 		}
 		return fn(w, r)

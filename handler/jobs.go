@@ -173,7 +173,7 @@ var localRetries = []time.Duration{10 * time.Second, time.Minute}
 // localRetries while it fails transiently.
 func (h *Handler) runLocal(ctx context.Context, id string) {
 	for i := 0; ; i++ {
-		err := h.runJob(ctx, id, i < len(localRetries))
+		_, err := h.runJob(ctx, id, i < len(localRetries))
 		if err == nil || !cms.IsTransient(err) || i == len(localRetries) {
 			return
 		}
@@ -189,21 +189,22 @@ func (h *Handler) stale(j Job) bool {
 }
 
 // runJob runs a recorded job: the connector reads, rewrites and writes
-// back; the record says what happened. A transient failure is returned
-// (on FC the OSS event is then retried); every other outcome is recorded
-// and answered nil: running it again would fail the same way.
-func (h *Handler) runJob(ctx context.Context, id string, willRetry bool) error {
+// back; the record says what happened, and is returned as written (zero
+// when there is none). A transient failure is returned (on FC the OSS
+// event is then retried); every other outcome is recorded and answered
+// nil: running it again would fail the same way.
+func (h *Handler) runJob(ctx context.Context, id string, willRetry bool) (Job, error) {
 	ctx, cancel := context.WithTimeout(ctx, jobBudget)
 	defer cancel()
 	job, err := h.readJob(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil // a job object without a record: nothing to run
+		return Job{}, nil // a job object without a record: nothing to run
 	}
 	if err != nil {
-		return err
+		return Job{}, err
 	}
 	if job.Status == jobDone {
-		return nil // a redelivered event
+		return job, nil // a redelivered event
 	}
 	var conn connector
 	for _, c := range h.connectors {
@@ -214,7 +215,7 @@ func (h *Handler) runJob(ctx context.Context, id string, willRetry bool) error {
 	job.Attempts++
 	job.Status, job.Updated = jobRunning, h.now().UTC()
 	if err := h.writeJob(ctx, job); err != nil {
-		return err
+		return job, err
 	}
 	var rep cms.Report
 	if conn == nil {
@@ -252,12 +253,12 @@ func (h *Handler) runJob(ctx context.Context, id string, willRetry bool) error {
 		h.jobDone(job.ID)
 	}
 	if werr != nil {
-		return werr
+		return job, werr
 	}
 	if transient {
-		return err
+		return job, err
 	}
-	return nil
+	return job, nil
 }
 
 // classifyJob is the public message of a job's failure.
@@ -321,11 +322,11 @@ func (h *Handler) jobObject(key string) (string, bool) {
 // retries the event.
 func (h *Handler) processJobObject(ctx context.Context, in InboxObject, id string) (Outcome, error) {
 	out := Outcome{Key: in.Key}
-	if err := h.runJob(ctx, id, true); err != nil {
+	j, err := h.runJob(ctx, id, true)
+	if err != nil {
 		return h.transient(out, err) // FC retries the event
 	}
-	j, err := h.readJob(ctx, id)
-	if err == nil {
+	if j.ID != "" {
 		out.Reason = fmt.Sprintf("job %s: %s, %d rehosted, %d failed, written %v", id, j.Status, j.Rehosted, j.Failed, j.Written)
 	}
 	out.Status = Processed
