@@ -202,7 +202,7 @@ func TestRehostRefusals(t *testing.T) {
 }
 
 // TestRehostBounds: at most rehostMaxImages distinct images per request,
-// at most rehostWorkers fetched at once.
+// rehostWorkers fetched at once, never more.
 func TestRehostBounds(t *testing.T) {
 	e := newRhEnv(t, nil)
 	var b strings.Builder
@@ -229,8 +229,8 @@ func TestRehostBounds(t *testing.T) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.maxIn > rehostWorkers {
-		t.Errorf("%d fetches at once, want at most %d", e.maxIn, rehostWorkers)
+	if e.maxIn != rehostWorkers {
+		t.Errorf("%d fetches at once, want %d (the bound, reached)", e.maxIn, rehostWorkers)
 	}
 }
 

@@ -32,6 +32,11 @@ type rhEnv struct {
 	hits     map[string]int
 	inFlight int
 	maxIn    int
+	// full is closed once rehostWorkers fetches are in flight together:
+	// /n/ answers wait for it (a barrier, not a sleep), so the worker
+	// bound is reached whatever the machine's load.
+	full     chan struct{}
+	fullOnce sync.Once
 }
 
 func newRhEnv(t *testing.T, extra func(*Config), opts ...Option) *rhEnv {
@@ -43,7 +48,7 @@ func newRhEnv(t *testing.T, extra func(*Config), opts ...Option) *rhEnv {
 			extra(c)
 		}
 	}})
-	e := &rhEnv{h: s.h, store: s.store, hits: map[string]int{}}
+	e := &rhEnv{h: s.h, store: s.store, hits: map[string]int{}, full: make(chan struct{})}
 	phone, logo, portrait := fixture(t, "phone.jpg"), fixture(t, "logo.png"), fixture(t, "portrait6.jpg")
 	serve := func(ct string, b []byte) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +69,10 @@ func newRhEnv(t *testing.T, extra func(*Config), opts ...Option) *rhEnv {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/n/{i}", func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(2 * time.Millisecond) // lets fetches overlap, so the worker bound is exercised
+		select {
+		case <-e.full:
+		case <-time.After(time.Minute): // a hang guard: TestRehostBounds then fails on maxIn
+		}
 		serve("image/png", logo)(w, r)
 	})
 	mux.HandleFunc("/to-metadata", func(w http.ResponseWriter, r *http.Request) {
@@ -75,6 +83,9 @@ func newRhEnv(t *testing.T, extra func(*Config), opts ...Option) *rhEnv {
 		e.hits[r.URL.Path]++
 		e.inFlight++
 		e.maxIn = max(e.maxIn, e.inFlight)
+		if e.inFlight == rehostWorkers {
+			e.fullOnce.Do(func() { close(e.full) })
+		}
 		e.mu.Unlock()
 		defer func() { e.mu.Lock(); e.inFlight--; e.mu.Unlock() }()
 		if f, ok := files[r.URL.Path]; ok {
