@@ -180,7 +180,7 @@ func (w *walker) read(prefix string) error {
 		return objs[i].Key < objs[j].Key
 	})
 	for _, o := range objs {
-		if w.after != nil && strings.HasPrefix(o.Key, prefix) && strings.HasPrefix(w.after.Key, prefix) && before(o, *w.after) {
+		if w.after != nil && strings.HasPrefix(w.after.Key, prefix) && before(o, *w.after) {
 			continue
 		}
 		w.got = append(w.got, o)
