@@ -68,8 +68,10 @@ func TestUploadWaitsForMemory(t *testing.T) {
 	}
 
 	s.h.limits.admitWait = time.Minute
-	go func() {
-		time.Sleep(100 * time.Millisecond)
+	go func() { // release only once the upload waits for memory
+		for s.h.admit.Waiting() == 0 {
+			time.Sleep(time.Millisecond) // a poll: the order, not the time, matters
+		}
 		hold()
 	}()
 	resp, body = s.send(t, s.newRequest(t, "POST", "/upload", bytes.NewReader(phone), "image/jpeg"))

@@ -66,6 +66,7 @@ type Limiter struct {
 
 	mu      sync.Mutex
 	used    int64
+	waiting int           // Acquires blocked on a release
 	changed chan struct{} // closed and replaced on every release
 }
 
@@ -92,13 +93,21 @@ func (a *Limiter) Acquire(ctx context.Context, n int64, wait time.Duration) (rel
 			return func() { once.Do(func() { a.release(n) }) }, nil
 		}
 		ch := a.changed
+		a.waiting++
 		a.mu.Unlock()
+		var err error
 		select {
 		case <-ch:
 		case <-timer.C:
-			return nil, fmt.Errorf("%w: %d MiB wanted of the %d MiB budget", ErrOverloaded, n>>20, a.budget>>20)
+			err = fmt.Errorf("%w: %d MiB wanted of the %d MiB budget", ErrOverloaded, n>>20, a.budget>>20)
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			err = ctx.Err()
+		}
+		a.mu.Lock()
+		a.waiting--
+		a.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
 	}
 }
@@ -109,6 +118,13 @@ func (a *Limiter) release(n int64) {
 	close(a.changed)
 	a.changed = make(chan struct{})
 	a.mu.Unlock()
+}
+
+// Waiting is how many Acquires are blocked until memory is released.
+func (a *Limiter) Waiting() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.waiting
 }
 
 // InUse is the reserved memory.
