@@ -101,7 +101,14 @@ try {
   const mdRe = new RegExp('^!\\[phone\\]\\(' + base.replace(/[.]/g, '\\.') + '/f/img/\\d{4}/\\d{2}/[0-9a-f]+\\.jpg\\)$');
   check(mdRe.test(md1), 'the file upload shows its Markdown: ' + md1);
   check(md1 === '![phone](' + url1 + ')', 'the Markdown links the shown URL');
-  const thumbOK = await first.locator('img.thumb').evaluate((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith('http'));
+  // Wait for the image's own load or error event (the 400 px variant is made
+  // on its first request): the outcome decides, not how soon it is looked at.
+  const thumbOK = await first.locator('img.thumb').evaluate((img) => new Promise((done) => {
+    const ok = () => done(img.naturalWidth > 0 && img.src.startsWith('http'));
+    if (img.complete) return ok();
+    img.addEventListener('load', ok, { once: true });
+    img.addEventListener('error', () => done(false), { once: true });
+  }));
   check(thumbOK, 'the thumbnail loads from the link URL (CSP img-src allows it)');
   let clip = '';
   try { clip = await page.evaluate(() => navigator.clipboard.readText()); } catch (e) { clip = 'unreadable: ' + e.message; }
@@ -153,7 +160,11 @@ try {
   const keys = await page.$$eval('#gallery .tile', (ts) => ts.map((t) => t.dataset.key));
   check(keys.includes(key1) && keys.includes(key2), 'the gallery lists the uploads: ' + keys.join(', '));
   check(keys.indexOf(key2) < keys.indexOf(key1), 'the gallery is newest first');
-  const galleryImgs = await page.$$eval('#gallery .tile img', (is) => is.every((i) => i.complete && i.naturalWidth > 0));
+  const galleryImgs = await page.$$eval('#gallery .tile img', (is) => Promise.all(is.map((i) => new Promise((done) => {
+    if (i.complete) return done(i.naturalWidth > 0);
+    i.addEventListener('load', () => done(i.naturalWidth > 0), { once: true });
+    i.addEventListener('error', () => done(false), { once: true });
+  }))).then((rs) => rs.length > 0 && rs.every(Boolean)));
   check(galleryImgs, 'the gallery thumbnails load');
   const photoTile = page.locator('#gallery .tile[data-key="' + key1 + '"]');
   const thumb = await photoTile.locator('img').evaluate((i) => ({ src: i.src, w: i.naturalWidth, h: i.naturalHeight }));
