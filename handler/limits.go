@@ -70,14 +70,17 @@ func (h *Handler) process(ctx context.Context, data []byte, hdr imageproc.Header
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		defer release()
-		defer func() {
-			if p := recover(); p != nil {
-				done <- outcome{err: fmt.Errorf("imageproc panicked: %v\n%s", p, debug.Stack())}
-			}
+		var o outcome
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					o.err = fmt.Errorf("imageproc panicked: %v\n%s", p, debug.Stack())
+				}
+			}()
+			o.res, o.err = h.pipeline(ctx, data, rc)
 		}()
-		res, err := h.pipeline(ctx, data, rc)
-		done <- outcome{res, err}
+		release() // before the answer: whoever reads done sees the budget free
+		done <- o
 	}()
 	select {
 	case o := <-done:

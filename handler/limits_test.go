@@ -343,3 +343,28 @@ func TestAbandonedRequestStopsTheWork(t *testing.T) {
 	}
 	all()
 }
+
+// TestProcessReleasesBeforeAnswering: when process returns, the work's
+// memory reservation is already gone, for a result and for a panic alike
+// (the release once ran after the answer was handed over, and a check
+// right after the response saw the bytes still reserved).
+func TestProcessReleasesBeforeAnswering(t *testing.T) {
+	s := newTestServer(t, serverOpts{})
+	hdr := imageproc.Header{Format: "jpeg", Width: 4000, Height: 3000}
+	for i := range 300 {
+		if i%2 == 0 {
+			s.h.pipeline = func(context.Context, []byte, imageproc.Recipe) (imageproc.Result, error) {
+				return imageproc.Result{}, nil
+			}
+		} else {
+			s.h.pipeline = func(context.Context, []byte, imageproc.Recipe) (imageproc.Result, error) { panic("decoder bug") }
+		}
+		_, err := s.h.process(context.Background(), make([]byte, 16), hdr, imageproc.Recipe{})
+		if i%2 == 1 && err == nil {
+			t.Fatalf("run %d: a panic returned no error", i)
+		}
+		if n := s.h.admit.InUse(); n != 0 {
+			t.Fatalf("run %d: process returned with %d bytes still reserved", i, n)
+		}
+	}
+}
