@@ -69,14 +69,33 @@ type Server struct {
 // Start runs bin with env added to a clean environment (PATH and HOME
 // kept), a fresh token and data directory under dir, on a free port, and
 // waits until /healthz answers.
+//
+// A free port is only free until someone binds it: another test process
+// may take it between the probe and picbed's own bind. So Start waits for
+// picbed's "listening on" line (its own bind, not some other server on
+// that port answering /healthz) and tries another port when the bind
+// failed with "address already in use".
 func Start(bin, dir string, env ...string) (*Server, error) {
+	var err error
+	for range 5 {
+		var s *Server
+		var taken bool
+		if s, taken, err = start(bin, dir, env); err == nil || !taken {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
+// start is one attempt of Start; taken reports that the port was gone.
+func start(bin, dir string, env []string) (s *Server, taken bool, err error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	tok := make([]byte, 16)
 	rand.Read(tok)
-	s := &Server{
+	s = &Server{
 		URL:     "http://127.0.0.1:" + strconv.Itoa(port),
 		Token:   hex.EncodeToString(tok),
 		DataDir: filepath.Join(dir, "data"),
@@ -91,30 +110,36 @@ func Start(bin, dir string, env ...string) (*Server, error) {
 	}, env...)
 	s.Cmd.Stdout, s.Cmd.Stderr = &s.output, &s.output
 	if err := s.Cmd.Start(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	go func() {
 		s.err = s.Cmd.Wait()
 		close(s.done)
 	}()
+	// A minute is a hang guard: a loaded machine may take seconds.
 	started := time.Now()
-	deadline := started.Add(30 * time.Second)
+	deadline := started.Add(time.Minute)
+	listening := "listening on " + s.URL
 	for {
-		resp, err := http.Get(s.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
+		if strings.Contains(s.Output(), listening) {
+			resp, err := http.Get(s.URL + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return s, false, nil
+				}
 			}
 		}
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("picbed exited before answering: %v\n%s", s.err, s.Output())
+			out := s.Output()
+			return nil, strings.Contains(out, "address already in use"), fmt.Errorf("picbed exited before answering: %v\n%s", s.err, out)
 		default:
 		}
 		if time.Now().After(deadline) {
 			s.Cmd.Process.Kill()
-			return nil, fmt.Errorf("picbed did not answer /healthz within 30s\n%s", s.Output())
+			<-s.done
+			return nil, false, fmt.Errorf("picbed did not answer /healthz within a minute\n%s", s.Output())
 		}
 		// Every millisecond at first, so tools/coldstart can time a fast
 		// start through Start; then less often, not to crowd a slow one.
