@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,35 +16,37 @@ import (
 	"picbed/tools/localserver"
 )
 
-// slowBody hands out a photo in small pieces with pauses, like a phone on
-// a bad network, and reports when the first piece has gone out.
-type slowBody struct {
+// heldBody hands out a photo in small pieces, like a phone on a bad
+// network, but only once released: the upload stays in flight for as long
+// as the test needs, whatever the machine's speed. started is closed when
+// the transport first reads it, which (with Expect: 100-continue) is only
+// after the server's handler has begun reading the body.
+type heldBody struct {
 	data    []byte
 	started chan struct{}
+	resume  chan struct{}
 	n       int
-	left    atomic.Int64 // bytes not yet handed out, read by the test
 }
 
-func (s *slowBody) Read(p []byte) (int, error) {
-	if len(s.data) == 0 {
+func (b *heldBody) Read(p []byte) (int, error) {
+	if len(b.data) == 0 {
 		return 0, io.EOF
 	}
-	if s.n == 1 {
-		close(s.started)
+	if b.n == 0 {
+		close(b.started)
+		<-b.resume
 	}
-	if s.n > 0 {
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.n++
-	k := copy(p[:min(len(p), 8<<10)], s.data)
-	s.data = s.data[k:]
-	s.left.Store(int64(len(s.data)))
+	b.n++
+	k := copy(p[:min(len(p), 8<<10)], b.data)
+	b.data = b.data[k:]
 	return k, nil
 }
 
-// TestGracefulShutdown starts the real binary, begins a slow upload, sends
-// SIGTERM in the middle of it, and checks that the upload still completes
-// with a link that was written, and that the process exits 0.
+// TestGracefulShutdown starts the real binary, begins an upload, sends
+// SIGTERM while the server is reading its body, and checks that new
+// connections are refused while the upload is still in flight, that the
+// upload then completes with a link that was written, and that the
+// process exits 0. Every step waits for an event, not for time.
 func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -60,11 +61,16 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := &slowBody{data: photo, started: make(chan struct{})}
+	body := &heldBody{data: photo, started: make(chan struct{}), resume: make(chan struct{})}
 	req, _ := http.NewRequest("POST", srv.URL+"/upload", body)
 	req.ContentLength = int64(len(photo))
 	req.Header.Set("Authorization", "Bearer "+srv.Token)
 	req.Header.Set("Content-Type", "image/jpeg")
+	// The body goes out only when the handler asks for it (100 Continue):
+	// by then the server has accepted the connection and read the headers.
+	// The minute is a hang guard; the body is sent anyway after it.
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	type answer struct {
 		status int
 		body   []byte
@@ -72,7 +78,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	done := make(chan answer, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			done <- answer{err: err}
 			return
@@ -82,28 +88,29 @@ func TestGracefulShutdown(t *testing.T) {
 		done <- answer{resp.StatusCode, b, err}
 	}()
 
-	<-body.started
-	time.Sleep(200 * time.Millisecond) // let the server accept the connection and read the headers
+	select {
+	case <-body.started:
+	case a := <-done:
+		t.Fatalf("the upload ended before its body was asked for: %d %s %v", a.status, a.body, a.err)
+	}
 	if err := srv.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if body.left.Load() == 0 {
-		t.Fatal("the upload finished before SIGTERM: the test proves nothing")
-	}
-	// new connections are refused while the upload is still in flight
+	// New connections are refused while the upload is still in flight (its
+	// body is held until then). A minute of accepting is a failure.
 	refused := false
-	for body.left.Load() > 0 && !refused {
-		c, err := net.DialTimeout("tcp", strings.TrimPrefix(srv.URL, "http://"), time.Second)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(srv.URL, "http://"), time.Minute)
 		if err != nil {
 			refused = true
 			break
 		}
 		c.Close()
-		time.Sleep(20 * time.Millisecond)
 	}
 	if !refused {
-		t.Errorf("the server kept accepting connections after SIGTERM until the in-flight upload was sent")
+		t.Errorf("the server kept accepting connections after SIGTERM while an upload was in flight")
 	}
+	close(body.resume)
 
 	a := <-done
 	if a.err != nil || a.status != 200 {
@@ -113,7 +120,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := json.Unmarshal(a.body, &u); err != nil || u.Key == "" {
 		t.Fatalf("answer %s: %v", a.body, err)
 	}
-	code, err := srv.Wait(30 * time.Second)
+	code, err := srv.Wait(time.Minute) // a hang guard
 	if err != nil || code != 0 {
 		t.Fatalf("exit code %d (%v), want 0\n%s", code, err, srv.Output())
 	}
