@@ -736,6 +736,13 @@ func TestFCHonoursTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := startFC(t, nil)
+	// The binary is up and taking invocations before the 4 s start: its
+	// start on a loaded machine is not part of the window.
+	healthz, err := os.ReadFile("../testdata/events/http-healthz.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rt.invoke(t, healthz)
 	e.oss.Inject(osstest.Fault{Op: "PutObject", Delay: time.Hour})
 
 	t.Run("HTTP upload answers 503 at FC's deadline", func(t *testing.T) {
@@ -795,14 +802,17 @@ func (a blockingApp) ProcessObject(ctx context.Context, in handler.InboxObject) 
 // SDK puts in the invocation's context from x-fc-function-deadline), so
 // work stops and answers while FC still listens.
 func TestDoorEndsWorkAtFCDeadline(t *testing.T) {
-	app := blockingApp{ended: make(chan appEnd, 1)}
-	d := &door{h: app}
 	for name, payload := range map[string][]byte{
 		"http": httpEvent("POST", "/upload", nil, map[string]string{"Content-Type": "image/png"}, []byte("x"), false),
 		"oss":  ossEvent("ObjectCreated:PutObject", "inbox/a.png", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			fcDeadline := time.Now().Add(time.Second) // far enough that dispatch starts before it, even descheduled
+			t.Parallel() // each waits for its deadline: together, not one after the other
+			app := blockingApp{ended: make(chan appEnd, 1)}
+			d := &door{h: app}
+			// Far enough that dispatch starts before it even on a loaded
+			// machine: only a dispatch after FC's deadline could fail this.
+			fcDeadline := time.Now().Add(3 * time.Second)
 			ctx, cancel := context.WithDeadline(context.Background(), fcDeadline)
 			defer cancel()
 			d.dispatch(ctx, payload)
