@@ -41,7 +41,7 @@ type rhEnv struct {
 
 func newRhEnv(t *testing.T, extra func(*Config), opts ...Option) *rhEnv {
 	t.Helper()
-	opts = append([]Option{WithFetchOptions(fetch.Options{AllowLoopback: true, Timeout: 10 * time.Second})}, opts...)
+	opts = append([]Option{WithFetchOptions(fetch.Options{AllowLoopback: true, Timeout: time.Minute})}, opts...) // a hang guard: fetches must succeed
 	s := startTestServer(t, serverOpts{opts: opts, cfg: func(c *Config) {
 		c.Tokens, c.PublicURL, c.WebhookSecret = []string{rhToken}, rhPublic, rhSecret
 		if extra != nil {
