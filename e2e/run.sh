@@ -36,12 +36,32 @@ cleanup() {
 trap cleanup EXIT
 
 go build -tags nodynamic -o "$tmp/picbed" ./function
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 token="e2e-$(node -e 'console.log(require("crypto").randomBytes(16).toString("hex"))')"
 
-env -u FC_RUNTIME_API PICBED_STORAGE=local PICBED_LISTEN="127.0.0.1:$port" PICBED_DATA_DIR="$tmp/data" \
-	PICBED_TOKENS="$token" PICBED_PUBLIC_URL= "$tmp/picbed" >"$tmp/server.log" 2>&1 &
-pid=$!
+# A free port is only free until someone binds it: another process may take
+# it before picbed does. So wait for picbed's own "listening on" line (or its
+# exit), and try another port when the bind found it taken. The minute is a
+# hang guard for a loaded machine, not a timing.
+for attempt in 1 2 3 4 5; do
+	port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+	env -u FC_RUNTIME_API PICBED_STORAGE=local PICBED_LISTEN="127.0.0.1:$port" PICBED_DATA_DIR="$tmp/data" \
+		PICBED_TOKENS="$token" PICBED_PUBLIC_URL= "$tmp/picbed" >"$tmp/server.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do
+		grep -q "listening on http://127.0.0.1:$port" "$tmp/server.log" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "listening on http://127.0.0.1:$port" "$tmp/server.log" && break
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid=
+	if ! grep -q 'address already in use' "$tmp/server.log" || [ "$attempt" = 5 ]; then
+		echo "e2e: picbed did not start:" >&2
+		grep -v "$token" "$tmp/server.log" >&2
+		exit 1
+	fi
+done
 
 status=0
 PICBED_URL="http://127.0.0.1:$port" PICBED_TOKEN="$token" CHROMIUM="$CHROMIUM" node e2e/page.test.mjs || status=1
