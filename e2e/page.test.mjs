@@ -21,8 +21,10 @@ function check(ok, what) {
   if (!ok) failures++;
 }
 
+// Every wait below is for an event, bounded by a minute: a hang guard for a
+// loaded machine, not a timing.
 async function waitHealthy() {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       const r = await fetch(base + '/healthz');
       if (r.ok) return;
@@ -67,7 +69,7 @@ const problems = [];
 try {
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = ctx.pages()[0] || await ctx.newPage();
-  page.setDefaultTimeout(15000);
+  page.setDefaultTimeout(60000);
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push('console error: ' + m.text());
@@ -110,6 +112,9 @@ try {
     img.addEventListener('error', () => done(false), { once: true });
   }));
   check(thumbOK, 'the thumbnail loads from the link URL (CSP img-src allows it)');
+  // The page writes the clipboard after the upload shows as done, and says
+  // so once the write has settled: read it only then.
+  await first.locator('p.status', { hasText: /^Uploaded\./ }).waitFor();
   let clip = '';
   try { clip = await page.evaluate(() => navigator.clipboard.readText()); } catch (e) { clip = 'unreadable: ' + e.message; }
   check(clip === md1, 'the Markdown was put on the clipboard: ' + JSON.stringify(clip));
@@ -175,16 +180,19 @@ try {
   const checker = await page.$eval('#gallery .tile .pic img', (i) => getComputedStyle(i).backgroundImage);
   check(/conic-gradient/.test(checker), 'tile images sit on a checkerboard (white on transparent shows): ' + checker.slice(0, 40));
   await photoTile.locator('button', { hasText: 'HTML' }).click();
+  await photoTile.locator('p.status', { hasText: /HTML copied|refused/ }).waitFor(); // the write has settled
   let clipHTML = '';
   try { clipHTML = await page.evaluate(() => navigator.clipboard.readText()); } catch (e) { clipHTML = 'unreadable: ' + e.message; }
   check(clipHTML === html1, 'the tile\'s HTML button copies the responsive <img>: ' + clipHTML.slice(0, 80));
   await page.screenshot({ path: join(out, 'desktop-gallery.png'), fullPage: true });
 
-  // 6. Delete the photo: two clicks (the second confirms).
+  // 6. Delete the photo: two clicks (the second confirms). The first arms
+  //    the button for 4 s; both clicks run in one task so that no timer can
+  //    disarm it between them, however slow the machine.
   const tile = page.locator('#gallery .tile[data-key="' + key1 + '"]');
-  await tile.locator('button.danger').click();
-  check((await tile.locator('button.danger').textContent()).includes('Really'), 'delete asks for a second click');
-  await tile.locator('button.danger').click();
+  await tile.locator('button.danger').waitFor({ state: 'visible' });
+  const armed = await tile.locator('button.danger').evaluate((b) => { b.click(); const t = b.textContent; b.click(); return t; });
+  check(armed.includes('Really'), 'delete asks for a second click: ' + JSON.stringify(armed));
   await tile.waitFor({ state: 'detached' });
   const listed = await api('/api/images');
   check(listed.status === 200 && !listed.json.images.some((i) => i.key === key1) && listed.json.images.some((i) => i.key === key2),
