@@ -12,38 +12,39 @@ import (
 )
 
 // A phone's HEIC is a grid: the picture is cut into tiles (512x512 on an
-// iPhone), each coded as its own HEVC image, and a 'grid' item says how to
-// lay them out. libheif decodes the tiles one after the other on one core;
-// picbed splits the file into one small single-image HEIF per tile, decodes
-// them on both cores (one WebAssembly instance each) straight into the
-// planes of the whole picture, and turns the result as the grid's irot
-// says. Anything else (alpha, cropping, mirroring, 10-bit, 4:2:2/4:4:4,
+// iPhone), each coded as its own HEVC picture, and a 'grid' item says how
+// to lay them out. picbed reads the container itself and hands each tile's
+// HEVC stream (its hvcC parameter sets, then its slices) to libde265 alone
+// (wasmcodec.DecodeHEVC, no libheif), on both cores (one WebAssembly
+// instance each), straight into the planes of the whole picture, and turns
+// the result as the grid's irot says. A single-image HEIC is a grid of one
+// tile. Anything else (alpha, cropping, mirroring, 10-bit, 4:2:2/4:4:4,
 // non-HEVC tiles) goes to libheif whole.
 
-// heicGrid is a grid primary image whose tiles can be decoded alone.
+// heicGrid is a primary image whose tiles can be decoded alone.
 type heicGrid struct {
 	rows, cols   int
 	outW, outH   int
 	tileW, tileH int
-	tiles        [][]byte // single-image HEIF files, row by row
-	orientation  int      // EXIF equivalent of the grid's irot
+	tiles        [][]byte // each tile's NAL units, 4-byte length before each, row by row
+	orientation  int      // EXIF equivalent of the primary item's irot
 }
 
 // parseHEICGrid reads src's meta box; ok is false when the primary image is
-// not a grid picbed decodes tile by tile.
+// neither a grid nor a single HEVC picture picbed decodes tile by tile.
 func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
 	m, err := heifMetaOf(src)
 	if err != nil {
 		return nil, false
 	}
 	p := m.items[m.primary]
-	if p == nil || p.typ != "grid" || m.aux[m.primary] || len(p.dimg) > maxGridTiles {
+	if p == nil || (p.typ != "grid" && p.typ != "hvc1") || m.aux[m.primary] || len(p.dimg) > maxGridTiles {
 		return nil, false // alpha or depth planes belong to the picture: libheif
 	}
 	g = &heicGrid{orientation: 1}
 	for _, i := range p.props {
 		switch b := m.ipco[i].body; m.ipco[i].typ {
-		case "ispe", "colr", "pixi", "pasp":
+		case "ispe", "colr", "pixi", "pasp", "hvcC":
 		case "irot":
 			if len(b) < 1 {
 				return nil, false
@@ -53,29 +54,35 @@ func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
 			return nil, false
 		}
 	}
-	d, err := m.data(p)
-	if err != nil {
-		return nil, false
+	tiles := []uint32{m.primary}
+	if p.typ == "grid" {
+		d, err := m.data(p)
+		if err != nil {
+			return nil, false
+		}
+		r := &boxReader{b: d}
+		r.u8() // version
+		flags := r.u8()
+		g.rows, g.cols = r.u8()+1, r.u8()+1
+		fw := map[bool]int{true: 4, false: 2}[flags&1 != 0]
+		g.outW, g.outH = r.uint(fw), r.uint(fw)
+		if r.err != nil || len(p.dimg) != g.rows*g.cols || g.outW <= 0 || g.outH <= 0 {
+			return nil, false
+		}
+		tiles = p.dimg
 	}
-	r := &boxReader{b: d}
-	r.u8() // version
-	flags := r.u8()
-	g.rows, g.cols = r.u8()+1, r.u8()+1
-	fw := map[bool]int{true: 4, false: 2}[flags&1 != 0]
-	g.outW, g.outH = r.uint(fw), r.uint(fw)
-	if r.err != nil || len(p.dimg) != g.rows*g.cols || g.outW <= 0 || g.outH <= 0 {
-		return nil, false
-	}
-	for i, id := range p.dimg {
+	for i, id := range tiles {
 		t := m.items[id]
 		if t == nil || t.typ != "hvc1" {
 			return nil, false
 		}
-		for _, k := range t.props {
-			switch m.ipco[k].typ {
-			case "hvcC", "ispe", "colr", "pixi", "pasp":
-			default:
-				return nil, false
+		if p.typ == "grid" {
+			for _, k := range t.props {
+				switch m.ipco[k].typ {
+				case "hvcC", "ispe", "colr", "pixi", "pasp":
+				default:
+					return nil, false
+				}
 			}
 		}
 		hvcC, _ := m.prop(t, "hvcC")
@@ -94,7 +101,14 @@ func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
 		if err != nil || len(data) == 0 {
 			return nil, false
 		}
-		g.tiles = append(g.tiles, singleHEIF(hvcC, e, data))
+		nals, ok := hevcStream(hvcC, data)
+		if !ok {
+			return nil, false
+		}
+		g.tiles = append(g.tiles, nals)
+	}
+	if p.typ == "hvc1" {
+		g.rows, g.cols, g.outW, g.outH = 1, 1, g.tileW, g.tileH
 	}
 	if g.cols*g.tileW < g.outW || g.rows*g.tileH < g.outH {
 		return nil, false
@@ -102,49 +116,46 @@ func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
 	return g, true
 }
 
-// singleHEIF wraps one HEVC-coded tile as a HEIF file of its own: one
-// 'hvc1' item (ID 1) with the tile's hvcC (body) and size, its data in mdat.
-func singleHEIF(hvcC []byte, size [2]int, data []byte) []byte {
-	box := func(typ string, parts ...[]byte) []byte {
-		n := 8
-		for _, p := range parts {
-			n += len(p)
-		}
-		b := make([]byte, 8, n)
-		binary.BigEndian.PutUint32(b, uint32(n))
-		copy(b[4:], typ)
-		for _, p := range parts {
-			b = append(b, p...)
-		}
-		return b
+// hevcStream is what libde265 reads for one coded picture: the parameter
+// sets of its hvcC, then the NAL units of its data, each after its length
+// in 4 bytes (the data's own lengths are 1, 2 or 4 bytes, as hvcC says).
+func hevcStream(hvcC, data []byte) ([]byte, bool) {
+	r := &boxReader{b: hvcC[21:]}
+	lenSize := r.u8()&3 + 1
+	if lenSize == 3 {
+		return nil, false
 	}
-	full := []byte{0, 0, 0, 0} // version 0, flags 0
-	ftyp := box("ftyp", []byte("heic\x00\x00\x00\x00mif1heic"))
-	hdlr := box("hdlr", full, make([]byte, 4), []byte("pict"), make([]byte, 12), []byte{0})
-	pitm := box("pitm", full, []byte{0, 1})
-	infe := box("infe", []byte{2, 0, 0, 0}, []byte{0, 1, 0, 0}, []byte("hvc1"), []byte{0})
-	iinf := box("iinf", full, []byte{0, 1}, infe)
-	wh := make([]byte, 8)
-	binary.BigEndian.PutUint32(wh, uint32(size[0]))
-	binary.BigEndian.PutUint32(wh[4:], uint32(size[1]))
-	ipco := box("ipco", box("hvcC", hvcC), box("ispe", full, wh))
-	ipma := box("ipma", full, []byte{0, 0, 0, 1, 0, 1, 2, 0x81, 0x02})
-	iprp := box("iprp", ipco, ipma)
-	// iloc v0: 4-byte offsets and lengths, no base offset; one extent
-	ilocLen := 8 + 4 + 2 + 2 + 2 + 2 + 2 + 4 + 4
-	metaLen := 8 + 4 + len(hdlr) + len(pitm) + ilocLen + len(iinf) + len(iprp)
-	off := uint32(len(ftyp) + metaLen + 8)
-	loc := []byte{0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(loc[10:], off)
-	binary.BigEndian.PutUint32(loc[14:], uint32(len(data)))
-	iloc := box("iloc", full, loc)
-	meta := box("meta", full, hdlr, pitm, iloc, iinf, iprp)
-	out := append(ftyp, meta...)
-	return append(out, box("mdat", data)...)
+	out := make([]byte, 0, len(hvcC)+len(data)+64)
+	put := func(nal []byte) {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(nal)))
+		out = append(out, nal...)
+	}
+	for arrays := r.u8(); arrays > 0 && r.err == nil; arrays-- {
+		r.u8() // completeness and NAL unit type
+		for n := r.u16(); n > 0 && r.err == nil; n-- {
+			if nal := r.take(r.u16()); r.err == nil {
+				put(nal)
+			}
+		}
+	}
+	if r.err != nil {
+		return nil, false
+	}
+	if lenSize == 4 {
+		return append(out, data...), true // libde265 checks each length against the rest
+	}
+	for d := (&boxReader{b: data}); len(d.b) > 0; {
+		nal := d.take(d.uint(lenSize))
+		if d.err != nil {
+			return nil, false
+		}
+		put(nal)
+	}
+	return out, true
 }
 
 // maxGridTiles bounds the tile path: a grid of thousands of tiny tiles
-// would cost an instance each; libheif takes those.
+// would cost a decoder each; libheif takes those.
 const maxGridTiles = 1024
 
 // heifTurnsSides says whether the primary image's irot turns it a quarter
@@ -189,27 +200,24 @@ func (g *heicGrid) place(ctx context.Context, dst *image.YCbCr, i int) error {
 	if err := ctx.Err(); err != nil { // a codec call cannot be stopped, a grid between tiles can
 		return err
 	}
-	m, err := wasmcodec.DecodeHEIC(ctx, g.tiles[i])
-	if err != nil {
-		return err
-	}
-	t, ok := m.(*image.YCbCr)
-	if !ok || t.SubsampleRatio != image.YCbCrSubsampleRatio420 || t.Rect.Dx() != g.tileW || t.Rect.Dy() != g.tileH {
-		return errors.New("a grid tile decoded to another shape than its hvcC and ispe say")
-	}
-	x0, y0 := (i%g.cols)*g.tileW, (i/g.cols)*g.tileH
-	w, h := min(g.tileW, g.outW-x0), min(g.tileH, g.outH-y0)
-	if w <= 0 || h <= 0 {
+	return wasmcodec.DecodeHEVC(ctx, g.tiles[i], func(t *wasmcodec.HEVCPicture) error {
+		if t.Chroma != 1 || t.LumaDepth != 8 || t.ChromaDepth != 8 || t.Width != g.tileW || t.Height != g.tileH {
+			return errors.New("a tile decoded to another shape than its hvcC and ispe say")
+		}
+		x0, y0 := (i%g.cols)*g.tileW, (i/g.cols)*g.tileH
+		w, h := min(g.tileW, g.outW-x0), min(g.tileH, g.outH-y0)
+		if w <= 0 || h <= 0 {
+			return nil
+		}
+		for y := 0; y < h; y++ {
+			copy(dst.Y[(y0+y)*dst.YStride+x0:][:w], t.Y[y*t.YStride:][:w])
+		}
+		cx0, cy0, cw, ch := x0/2, y0/2, (w+1)/2, (h+1)/2
+		for y := 0; y < ch; y++ {
+			d, s := (cy0+y)*dst.CStride+cx0, y*t.CStride
+			copy(dst.Cb[d:][:cw], t.Cb[s:][:cw])
+			copy(dst.Cr[d:][:cw], t.Cr[s:][:cw])
+		}
 		return nil
-	}
-	for y := 0; y < h; y++ {
-		copy(dst.Y[(y0+y)*dst.YStride+x0:][:w], t.Y[y*t.YStride:][:w])
-	}
-	cx0, cy0, cw, ch := x0/2, y0/2, (w+1)/2, (h+1)/2
-	for y := 0; y < ch; y++ {
-		d, s := (cy0+y)*dst.CStride+cx0, y*t.CStride
-		copy(dst.Cb[d:][:cw], t.Cb[s:][:cw])
-		copy(dst.Cr[d:][:cw], t.Cr[s:][:cw])
-	}
-	return nil
+	})
 }

@@ -1,8 +1,10 @@
 // Package wasmcodec runs the HEIC, AVIF and WebP codecs picbed has no Go
-// implementation of: libheif+libde265, libavif+dav1d/aom and libwebp
-// compiled to WebAssembly (the builds of github.com/gen2brain/heic v0.4.5,
-// avif v0.4.4 and webp v0.5.5, copied into lib/ with their licences; see
-// lib/README.md), under one wazero runtime that picbed configures itself:
+// implementation of, compiled to WebAssembly: libde265 alone for HEVC
+// pictures (lib/de265.wasm.gz, built with WebAssembly SIMD from Debian's
+// source by lib/de265/build.sh), and libheif+libde265, libavif+dav1d/aom
+// and libwebp (the builds of github.com/gen2brain/heic v0.4.5, avif v0.4.4
+// and webp v0.5.5, copied into lib/ with their licences), under one wazero
+// runtime that picbed configures itself:
 //
 //   - a compilation cache directory (UseCacheDir), so a fresh process loads
 //     the machine code compiled earlier (at build time for FC, shipped in the
@@ -31,6 +33,8 @@ import (
 var (
 	//go:embed lib/heif.wasm.gz
 	heifWasm []byte
+	//go:embed lib/de265.wasm.gz
+	de265Wasm []byte
 	//go:embed lib/avif-decode.wasm.gz
 	avifWasm []byte
 	//go:embed lib/webp.wasm.gz
@@ -50,6 +54,10 @@ type module struct {
 	// instance per 512x512 tile allocated ~9 MB of Go memory each)
 	reuse bool
 	mu    sync.Mutex
+	// start is the export run once per new instance: de265's
+	// _initialize runs libde265's C++ constructors (the gen2brain builds
+	// were always run without theirs, as gen2brain runs them)
+	start string
 	idle  []*instance
 }
 
@@ -62,11 +70,12 @@ const (
 )
 
 var (
-	heif = &module{name: "heif", gz: heifWasm, reuse: true}
-	avif = &module{name: "avif", gz: avifWasm}
-	webp = &module{name: "webp", gz: webpWasm}
+	heif  = &module{name: "heif", gz: heifWasm, reuse: true}
+	de265 = &module{name: "de265", gz: de265Wasm, reuse: true, start: "_initialize"}
+	avif  = &module{name: "avif", gz: avifWasm}
+	webp  = &module{name: "webp", gz: webpWasm}
 
-	modules = []*module{heif, avif, webp}
+	modules = []*module{de265, heif, avif, webp}
 )
 
 // the runtime, made on first use with the cache directory set before it
@@ -182,7 +191,11 @@ func (m *module) instance(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod, err := runtime().InstantiateModule(ctx, cm, modCfg)
+	cfg := modCfg
+	if m.start != "" {
+		cfg = cfg.WithStartFunctions(m.start)
+	}
+	mod, err := runtime().InstantiateModule(ctx, cm, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: instantiate: %w", m.name, err)
 	}
