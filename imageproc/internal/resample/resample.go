@@ -44,6 +44,67 @@ type weights struct {
 	start []int
 	taps  int
 	w     []int32
+	simd  simdWeights
+}
+
+// simdWeights is weights laid out for the AVX2 kernels: nil slices when
+// they are off or cannot take these weights (a weight beyond int16, or
+// more than 16 taps for the horizontal kernels).
+type simdWeights struct {
+	k      int     // horizontal: taps padded to 8 or 16 (0: no kernel)
+	start  []int32 // horizontal: start as int32
+	h      []int16 // horizontal: k per output; for k = 8, each group of eight outputs in the order 0 4 1 5 2 6 3 7
+	vpairs []int32 // vertical: (taps+1)/2 pairs of int16 weights per output, low half first
+}
+
+// forSIMD fills ws.simd for a horizontal (horiz) or vertical pass.
+func (ws *weights) forSIMD(horiz bool) {
+	if !useSIMD {
+		return
+	}
+	for _, v := range ws.w {
+		if v < math.MinInt16 || v > math.MaxInt16 {
+			return
+		}
+	}
+	out := len(ws.start)
+	if !horiz {
+		np := (ws.taps + 1) / 2
+		ws.simd.vpairs = make([]int32, out*np)
+		for i := 0; i < out; i++ {
+			for t := 0; t < ws.taps; t++ {
+				v := int32(uint16(int16(ws.w[i*ws.taps+t])))
+				ws.simd.vpairs[i*np+t/2] |= v << (16 * (t % 2))
+			}
+		}
+		return
+	}
+	k := 8
+	if ws.taps > 8 {
+		k = 16
+	}
+	if ws.taps > k {
+		return
+	}
+	ws.simd.k = k
+	ws.simd.start = make([]int32, out)
+	ws.simd.h = make([]int16, out*k)
+	order := [8]int{0, 4, 1, 5, 2, 6, 3, 7}
+	for i := 0; i < out; i++ {
+		ws.simd.start[i] = int32(ws.start[i])
+		slot := i
+		if k == 8 && i < out&^7 {
+			g, j := i&^7, i&7
+			for p, o := range order {
+				if o == j {
+					slot = g + p
+				}
+			}
+		}
+		for t := 0; t < ws.taps; t++ {
+			ws.simd.h[slot*k+t] = int16(ws.w[i*ws.taps+t])
+		}
+	}
 }
 
 // makeWeights computes the taps for shrinking (or copying) in samples to
@@ -128,11 +189,13 @@ func resizePlane(src plane, w, h int, sx, sy float64, f Filter) (plane, error) {
 	if needX && needY {
 		tmp := make([]uint16, w*src.h)
 		wx := makeWeights(src.w, w, sx, f)
+		wx.forSIMD(true)
 		if err := parallel(src.h, func(lo, hi int) { horizontal16(src, tmp, w, wx, lo, hi) }); err != nil {
 			return plane{}, err
 		}
 		dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
 		wy := makeWeights(src.h, h, sy, f)
+		wy.forSIMD(false)
 		return dst, parallel(h, func(lo, hi int) { vertical16(tmp, w, dst, wy, lo, hi) })
 	}
 	tmp := src
@@ -179,7 +242,7 @@ func horizontal16(src plane, dst []uint16, w int, wx weights, lo, hi int) {
 	for y := lo; y < hi; y++ {
 		in := src.pix[y*src.stride : y*src.stride+src.w]
 		out := dst[y*w : y*w+w]
-		for x := range out {
+		for x := hRow16SIMD(src.pix[y*src.stride:], out, &wx.simd); x < len(out); x++ {
 			s := wx.start[x]
 			wt := wx.w[x*taps : x*taps+taps : x*taps+taps]
 			win := in[s : s+len(wt) : s+len(wt)]
@@ -205,20 +268,51 @@ func horizontal16(src plane, dst []uint16, w int, wx weights, lo, hi int) {
 	}
 }
 
+// hRow16SIMD runs the horizontal kernel over the outputs of one row whose
+// 16-byte windows stay inside row (the row and the rest of its plane: the
+// kernel's padding taps weigh zero) and returns how many it wrote, a
+// multiple of 8; 0 when the kernels are off.
+func hRow16SIMD(row []uint8, out []uint16, ws *simdWeights) int {
+	if ws.k == 0 {
+		return 0
+	}
+	n := len(out)
+	for n > 0 && int(ws.start[n-1])+ws.k > len(row) {
+		n--
+	}
+	if n &^= 7; n == 0 {
+		return 0
+	}
+	if ws.k == 16 {
+		hRow16K16(&row[0], &ws.start[0], &ws.h[0], &out[0], n)
+	} else {
+		hRow16K8(&row[0], &ws.start[0], &ws.h[0], &out[0], n)
+	}
+	return n
+}
+
 // vertical16 is vertical over horizontal16's samples.
 func vertical16(src []uint16, w int, dst plane, wy weights, lo, hi int) {
 	taps := wy.taps
 	acc := make([]int32, dst.w)
 	for y := lo; y < hi; y++ {
+		s := wy.start[y]
+		_ = src[(s+taps-1)*w : (s+taps-1)*w+dst.w] // the kernel reads no further
+		out := dst.pix[y*dst.stride : y*dst.stride+dst.w]
+		x0 := 0
+		if np := (taps + 1) / 2; wy.simd.vpairs != nil && dst.w >= 16 {
+			x0 = dst.w &^ 15
+			vRow16(&src[s*w], 2*w, &wy.simd.vpairs[y*np], taps, &out[0], x0)
+		}
+		acc := acc[x0:]
 		for x := range acc {
 			acc[x] = 0
 		}
-		s := wy.start[y]
 		t := 0
 		for ; t+2 <= taps; t += 2 { // two rows per sweep: half the acc traffic
 			w0, w1 := wy.w[y*taps+t], wy.w[y*taps+t+1]
-			in0 := src[(s+t)*w : (s+t)*w+dst.w]
-			in1 := src[(s+t+1)*w : (s+t+1)*w+dst.w]
+			in0 := src[(s+t)*w+x0 : (s+t)*w+dst.w]
+			in1 := src[(s+t+1)*w+x0 : (s+t+1)*w+dst.w]
 			a := acc[:len(in0)]
 			in1 = in1[:len(in0)]
 			for x, v := range in0 {
@@ -227,13 +321,13 @@ func vertical16(src []uint16, w int, dst plane, wy weights, lo, hi int) {
 		}
 		for ; t < taps; t++ {
 			wt := wy.w[y*taps+t]
-			in := src[(s+t)*w : (s+t)*w+dst.w]
+			in := src[(s+t)*w+x0 : (s+t)*w+dst.w]
 			a := acc[:len(in)]
 			for x, v := range in {
 				a[x] += wt * int32(v)
 			}
 		}
-		out := dst.pix[y*dst.stride : y*dst.stride+dst.w]
+		out = out[x0:]
 		for x, v := range acc {
 			v = (v + 1<<(fracBits+midBits-1)) >> (fracBits + midBits)
 			if uint32(v) > 255 {
