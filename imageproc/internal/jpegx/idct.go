@@ -16,9 +16,9 @@ const (
 )
 
 // basis[n][x*n+u] = C(u)/2 * cos((2x+1)u*pi/2n) * 2^basisBits
-var basis [9][]int32
-
-func init() {
+// (Package variables set by functions rather than init, so that the
+// kernels' constants, which derive from them, are initialised after them.)
+var basis = func() (basis [9][]int32) {
 	for _, n := range []int{1, 2, 4, 8} {
 		b := make([]int32, n*n)
 		for x := 0; x < n; x++ {
@@ -33,13 +33,19 @@ func init() {
 		}
 		basis[n] = b
 	}
-}
+	return basis
+}()
 
+// idctFunc transforms blk into an n x n block of dst; blk is scratch
+// afterwards (the AVX2 kernel works in it).
 type idctFunc func(blk *[64]int32, dst []uint8, stride int)
 
 func idctFor(n int) idctFunc {
 	switch n {
 	case 8:
+		if useSIMD {
+			return idct8SIMD
+		}
 		return idct8
 	case 4:
 		return idct4
@@ -172,15 +178,14 @@ func idct8(blk *[64]int32, dst []uint8, stride int) {
 }
 
 // odd8[x*4+j] is basis[8] at output x and odd frequency 2j+1.
-var odd8 [16]int32
-
-func init() {
+var odd8 = func() (odd8 [16]int32) {
 	for x := 0; x < 4; x++ {
 		for j := 0; j < 4; j++ {
 			odd8[x*4+j] = basis[8][x*8+2*j+1]
 		}
 	}
-}
+	return odd8
+}()
 
 // idct4 is idctN for n = 4 with the even/odd butterfly: 6 multiplies per
 // 4-point pass instead of 16 (the 1/2-scale path of the standard job).
