@@ -24,7 +24,7 @@ import (
 // than its rectangle) is returned as a *workers.PanicError.
 func Encode(m *image.RGBA, quality int) ([]byte, error) {
 	e := newEncoder(m.Rect, quality)
-	e.load = func(mx, my int, y *[4][64]float32, cb, cr *[64]float32) { loadRGBA(m, e.w, e.h, mx, my, y, cb, cr) }
+	e.load = func(mx, my int, b *[6][64]uint8) { loadRGBA(m, e.w, e.h, mx, my, b) }
 	return e.encode()
 }
 
@@ -36,7 +36,7 @@ func EncodeYCbCr(m *image.YCbCr, quality int) ([]byte, error) {
 		return nil, fmt.Errorf("jpegx: EncodeYCbCr needs 4:2:0, not %v", m.SubsampleRatio)
 	}
 	e := newEncoder(m.Rect, quality)
-	e.load = func(mx, my int, y *[4][64]float32, cb, cr *[64]float32) { loadYCbCr(m, e.w, e.h, mx, my, y, cb, cr) }
+	e.load = func(mx, my int, b *[6][64]uint8) { loadYCbCr(m, e.w, e.h, mx, my, b) }
 	return e.encode()
 }
 
@@ -49,12 +49,13 @@ func (e *encoder) encode() ([]byte, error) {
 }
 
 type encoder struct {
-	load         func(mx, my int, y *[4][64]float32, cb, cr *[64]float32)
+	load         func(mx, my int, b *[6][64]uint8) // Y0-Y3, Cb, Cr
 	w, h         int
 	mcusX, mcusY int
 	quant        [2][64]uint8   // zigzag order, as written to DQT
 	div          [2][64]float32 // natural order: 1/(q * AAN scale * 8)
-	coef         []int16        // 6 blocks per MCU, zigzag order, quantised
+	coef         []int16        // 6 blocks per MCU, natural order, quantised, DC as the difference
+	nz           []uint64       // per block: bit k set where zigzag coefficient k > 0 is not zero
 	freq         [4][257]int64  // DC lum, AC lum, DC chroma, AC chroma
 	codes        [4]huffCode
 	bits         [4][17]uint8
@@ -97,6 +98,7 @@ func newEncoder(b image.Rectangle, quality int) *encoder {
 		}
 	}
 	e.coef = make([]int16, e.mcusX*e.mcusY*6*64)
+	e.nz = make([]uint64, e.mcusX*e.mcusY*6)
 	return e
 }
 
@@ -107,21 +109,23 @@ func (e *encoder) transform() error {
 	return parallelRows(e.mcusY, func(lo, hi int) {
 		var freq [4][257]int64
 		var pred [3]int16
-		var y [4][64]float32
-		var cb, cr [64]float32
+		var blocks [6][64]uint8
 		for my := lo; my < hi; my++ {
 			pred = [3]int16{}
 			for mx := 0; mx < e.mcusX; mx++ {
-				e.load(mx, my, &y, &cb, &cr)
-				out := e.coef[(my*e.mcusX+mx)*6*64:]
-				for i := 0; i < 4; i++ {
-					fdct(&y[i])
-					quantise(&y[i], &e.div[0], out[i*64:i*64+64], &pred[0], &freq[0], &freq[1])
+				e.load(mx, my, &blocks)
+				i := (my*e.mcusX + mx) * 6
+				for b := range blocks {
+					c := max(b-3, 0) // component: Y for blocks 0-3, then Cb, Cr
+					t := min(c, 1)   // its tables
+					out := (*[64]int16)(e.coef[(i+b)*64 : (i+b)*64+64])
+					nz := zigzagMask(fdctQuant(&blocks[b], &e.div[t], out))
+					dc := out[0]
+					out[0] = dc - pred[c]
+					pred[c] = dc
+					e.nz[i+b] = nz
+					count(out, nz, &freq[2*t], &freq[2*t+1])
 				}
-				fdct(&cb)
-				quantise(&cb, &e.div[1], out[4*64:5*64], &pred[1], &freq[2], &freq[3])
-				fdct(&cr)
-				quantise(&cr, &e.div[1], out[5*64:6*64], &pred[2], &freq[2], &freq[3])
 			}
 		}
 		mu.Lock()
@@ -134,54 +138,62 @@ func (e *encoder) transform() error {
 	})
 }
 
-// loadYCbCr reads MCU (mx, my) of a w x h 4:2:0 picture: four
-// level-shifted Y blocks and the Cb and Cr blocks, replicating the edge
-// samples past the picture.
-func loadYCbCr(m *image.YCbCr, w, h, mx, my int, y *[4][64]float32, cb, cr *[64]float32) {
-	b := m.Rect
+// loadYCbCr reads MCU (mx, my) of a w x h 4:2:0 picture into its six
+// blocks (four Y, then Cb and Cr), replicating the edge samples past the
+// picture.
+func loadYCbCr(m *image.YCbCr, w, h, mx, my int, blocks *[6][64]uint8) {
+	r := m.Rect
+	y0 := m.YOffset(r.Min.X, r.Min.Y)
 	for j := 0; j < 16; j++ {
-		py := min(my*16+j, h-1)
-		row := m.Y[m.YOffset(b.Min.X, b.Min.Y+py):]
-		yb := y[(j/8)*2:]
-		for i := 0; i < 16; i++ {
-			px := min(mx*16+i, w-1)
-			yb[i/8][(j%8)*8+i%8] = float32(row[px]) - 128
-		}
+		row := m.Y[y0+min(my*16+j, h-1)*m.YStride:]
+		loadRow(blocks[(j/8)*2][(j%8)*8:], row, mx*16, w)
+		loadRow(blocks[(j/8)*2+1][(j%8)*8:], row, mx*16+8, w)
 	}
 	cw, ch := (w+1)/2, (h+1)/2
+	c0 := m.COffset(r.Min.X, r.Min.Y)
 	for j := 0; j < 8; j++ {
-		py := min(my*8+j, ch-1)
-		off := m.COffset(b.Min.X, b.Min.Y) + py*m.CStride
-		for i := 0; i < 8; i++ {
-			px := min(mx*8+i, cw-1)
-			cb[j*8+i], cr[j*8+i] = float32(m.Cb[off+px])-128, float32(m.Cr[off+px])-128
-		}
+		off := c0 + min(my*8+j, ch-1)*m.CStride
+		loadRow(blocks[4][j*8:], m.Cb[off:], mx*8, cw)
+		loadRow(blocks[5][j*8:], m.Cr[off:], mx*8, cw)
 	}
 }
 
-// loadRGBA reads the 16x16 pixels of MCU (mx, my) as four level-shifted Y
-// blocks and 2x2-averaged Cb and Cr blocks, replicating the edge pixels
-// past the picture. The colour conversion is image/color's RGBToYCbCr
-// (rounded to 8 bits, which is what decoders invert best).
-func loadRGBA(m *image.RGBA, w, h, mx, my int, y *[4][64]float32, cb, cr *[64]float32) {
+// loadRow copies the 8 samples of row from x into dst, repeating the
+// row's last sample (w-1) past its end.
+func loadRow(dst []uint8, row []uint8, x, w int) {
+	dst = dst[:8]
+	if x+8 <= w {
+		copy(dst, row[x:x+8])
+		return
+	}
+	for i := range dst {
+		dst[i] = row[min(x+i, w-1)]
+	}
+}
+
+// loadRGBA reads the 16x16 pixels of MCU (mx, my) as four Y blocks and
+// 2x2-averaged Cb and Cr blocks, replicating the edge pixels past the
+// picture. The colour conversion is image/color's RGBToYCbCr (rounded to
+// 8 bits, which is what decoders invert best).
+func loadRGBA(m *image.RGBA, w, h, mx, my int, blocks *[6][64]uint8) {
 	base := m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y)
 	var cbs, crs [64]int32
 	for j := 0; j < 16; j++ {
 		py := min(my*16+j, h-1)
 		row := m.Pix[base+py*m.Stride:]
-		yb := y[(j/8)*2:]
+		yb := blocks[(j/8)*2:]
 		for i := 0; i < 16; i++ {
 			px := min(mx*16+i, w-1)
 			p := row[px*4 : px*4+3 : px*4+3]
 			r, g, b := int32(p[0]), int32(p[1]), int32(p[2])
-			yb[i/8][(j%8)*8+i%8] = float32((19595*r+38470*g+7471*b+1<<15)>>16 - 128)
+			yb[i/8][(j%8)*8+i%8] = uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
 			c := (j/2)*8 + i/2
 			cbs[c] += int32(to8(-11056*r - 21712*g + 32768*b + 257<<15))
 			crs[c] += int32(to8(32768*r - 27440*g - 5328*b + 257<<15))
 		}
 	}
 	for i := range cbs {
-		cb[i], cr[i] = float32((cbs[i]+2)>>2-128), float32((crs[i]+2)>>2-128)
+		blocks[4][i], blocks[5][i] = uint8((cbs[i]+2)>>2), uint8((crs[i]+2)>>2)
 	}
 }
 
@@ -220,8 +232,8 @@ func fdct1(d *[64]float32, o, s int) {
 	d[o+6*s] = t13 - z1
 	t10, t11, t12 = t4+t5, t5+t6, t6+t7
 	z5 := (t10 - t12) * 0.382683433
-	z2 := 0.541196100*t10 + z5
-	z4 := 1.306562965*t12 + z5
+	z2 := float32(0.541196100*t10) + z5 // (the conversions forbid a fused multiply-add:
+	z4 := float32(1.306562965*t12) + z5 // fdctQuantAVX2 rounds the product first too)
 	z3 := t11 * 0.707106781
 	z11, z13 := t7+z3, t7-z3
 	d[o+5*s] = z13 + z2
@@ -230,36 +242,73 @@ func fdct1(d *[64]float32, o, s int) {
 	d[o+7*s] = z11 - z4
 }
 
-// quantise rounds the block into out (zigzag order, the DC as the
-// difference from the previous block) and counts its Huffman symbols.
-func quantise(d *[64]float32, div *[64]float32, out []int16, pred *int16, dcFreq, acFreq *[257]int64) {
-	out = out[:64]
-	for k := 0; k < 64; k++ {
-		n := zigzag[k]
-		x := d[n] * div[n]
+// fdctQuantGo transforms and quantises one block of samples into out
+// (natural order, rounded half away from zero, clamped to the baseline
+// range) and returns the mask of its non-zero coefficients (bit i for
+// out[i]); fdctQuantAVX2 gives the same bits.
+func fdctQuantGo(src *[64]uint8, div *[64]float32, out *[64]int16) uint64 {
+	var d [64]float32
+	for i, v := range src {
+		d[i] = float32(v) - 128
+	}
+	fdct(&d)
+	var nz uint64
+	for i, x := range d {
+		x *= div[i]
 		// round half away from zero without a branch: add +-0.5 by sign
 		v := int32(x + math.Float32frombits(math.Float32bits(x)&0x80000000|0x3f000000))
-		out[k] = int16(min(max(v, -1023), 1023)) // baseline AC range
-	}
-	dc := out[0]
-	out[0] = dc - *pred
-	*pred = dc
-	dcFreq[bitLen(out[0])]++
-	run := 0
-	for k := 1; k < 64; k++ {
-		v := out[k]
-		if v == 0 {
-			run++
-			continue
+		out[i] = int16(min(max(v, -1023), 1023)) // baseline AC range
+		if out[i] != 0 {
+			nz |= 1 << i
 		}
+	}
+	return nz
+}
+
+// zigzagMask turns a natural-order mask of non-zero coefficients into the
+// zigzag-order mask of the non-zero AC coefficients (bit 0 clear).
+func zigzagMask(m uint64) uint64 {
+	var z uint64
+	for r := 0; r < 8; r++ {
+		z |= zigzagBits[r][uint8(m>>(8*r))]
+	}
+	return z &^ 1
+}
+
+// zigzagBits[r][b] is the zigzag-order mask of the columns b marks in row r.
+var zigzagBits = func() (t [8][256]uint64) {
+	var pos [64]int // natural index -> zigzag index
+	for k, n := range zigzag {
+		pos[n] = k
+	}
+	for r := range t {
+		for b := range t[r] {
+			for c := 0; c < 8; c++ {
+				if b&(1<<c) != 0 {
+					t[r][b] |= 1 << pos[r*8+c]
+				}
+			}
+		}
+	}
+	return t
+}()
+
+// count adds the Huffman symbols of a quantised block (natural order, the
+// DC already a difference; nz its zigzagMask) to the frequencies.
+func count(c *[64]int16, nz uint64, dcFreq, acFreq *[257]int64) {
+	dcFreq[bitLen(c[0])]++
+	last := 0
+	for m := nz; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		run := k - last - 1
 		for run > 15 {
 			acFreq[0xF0]++
 			run -= 16
 		}
-		acFreq[run<<4|int(bitLen(v))]++
-		run = 0
+		acFreq[run<<4|int(bitLen(c[zigzag[k]]))]++
+		last = k
 	}
-	if run > 0 {
+	if last != 63 {
 		acFreq[0x00]++
 	}
 }
@@ -429,9 +478,9 @@ func (e *encoder) entropy(lo, hi int) []byte {
 	}
 	for my := lo; my < hi; my++ {
 		for mx := 0; mx < e.mcusX; mx++ {
-			blocks := e.coef[(my*e.mcusX+mx)*6*64:]
+			i := (my*e.mcusX + mx) * 6
 			for b := 0; b < 6; b++ {
-				bw.block(blocks[b*64:b*64+64], tables[b][0], tables[b][1])
+				bw.block((*[64]int16)(e.coef[(i+b)*64:(i+b)*64+64]), e.nz[i+b], tables[b][0], tables[b][1])
 			}
 		}
 		if my != e.mcusY-1 {
@@ -472,8 +521,8 @@ func (bw *bitWriter) flush() {
 	bw.acc, bw.n = 0, 0
 }
 
-func (bw *bitWriter) block(c []int16, dc, ac *huffCode) {
-	c = c[:64]
+// block writes one quantised block (natural order; nz its zigzagMask).
+func (bw *bitWriter) block(c *[64]int16, nz uint64, dc, ac *huffCode) {
 	put := func(h *huffCode, sym uint8, v int16) {
 		bw.put(uint32(h.code[sym]), h.size[sym])
 		if s := sym & 15; s > 0 {
@@ -485,21 +534,19 @@ func (bw *bitWriter) block(c []int16, dc, ac *huffCode) {
 		}
 	}
 	put(dc, bitLen(c[0]), c[0])
-	run := 0
-	for k := 1; k < 64; k++ {
-		v := c[k]
-		if v == 0 {
-			run++
-			continue
-		}
+	last := 0
+	for m := nz; m != 0; m &= m - 1 {
+		k := bits.TrailingZeros64(m)
+		run := k - last - 1
 		for run > 15 {
 			bw.put(uint32(ac.code[0xF0]), ac.size[0xF0])
 			run -= 16
 		}
+		v := c[zigzag[k]]
 		put(ac, uint8(run<<4)|bitLen(v), v)
-		run = 0
+		last = k
 	}
-	if run > 0 {
+	if last != 63 {
 		bw.put(uint32(ac.code[0x00]), ac.size[0x00])
 	}
 }

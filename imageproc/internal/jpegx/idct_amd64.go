@@ -1,6 +1,10 @@
 package jpegx
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useSIMD selects the AVX2 kernels (idct_amd64.s); tests turn it off to
 // compare them with the Go code, which gives the same bits.
@@ -60,4 +64,34 @@ var idct8Consts = func() *idctConsts {
 func idct8SIMD(blk *[64]int32, dst []uint8, stride int) {
 	_ = dst[7*stride+7]
 	idct8AVX2(blk, &dst[0], stride, idct8Consts)
+}
+
+// fdctConsts are fdctQuantAVX2's constants, eight copies of each (the
+// float32 constants of fdct1, quantise's rounding and clamp).
+type fdctConsts [9][8]uint32
+
+//go:noescape
+func fdctQuantAVX2(src *[64]uint8, div *[64]float32, out *[64]int16, k *fdctConsts) uint64
+
+var fdctK = func() *fdctConsts {
+	k := new(fdctConsts)
+	lo, hi := int32(-1023), int32(1023)
+	for i, v := range []uint32{
+		math.Float32bits(128), math.Float32bits(0.707106781), math.Float32bits(0.382683433),
+		math.Float32bits(0.541196100), math.Float32bits(1.306562965),
+		0x80000000, 0x3f000000, uint32(hi), uint32(lo),
+	} {
+		for x := range k[i] {
+			k[i][x] = v
+		}
+	}
+	return k
+}()
+
+// fdctQuant is fdctQuantGo through the kernel.
+func fdctQuant(src *[64]uint8, div *[64]float32, out *[64]int16) uint64 {
+	if useSIMD {
+		return fdctQuantAVX2(src, div, out, fdctK)
+	}
+	return fdctQuantGo(src, div, out)
 }

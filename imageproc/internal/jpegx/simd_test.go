@@ -2,6 +2,7 @@ package jpegx
 
 import (
 	"bytes"
+	"image"
 	"math/rand/v2"
 	"testing"
 )
@@ -51,6 +52,42 @@ func TestIDCT8SIMDMatchesGo(t *testing.T) {
 		idct8(&b2, want, stride)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("block %d %v:\nkernel %v\nGo     %v", i, in, got, want)
+		}
+	}
+}
+
+// TestFDCTQuantSIMDMatchesGo: the AVX2 forward DCT and quantiser give
+// fdctQuantGo's coefficients and mask for random blocks (noise, flat,
+// extremes, gradients) and both quality tables, at low and high quality
+// (clamping at +-1023 included).
+func TestFDCTQuantSIMDMatchesGo(t *testing.T) {
+	if !useSIMD {
+		t.Skip("no AVX2 on this machine: only the Go code runs")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, q := range []int{1, 50, 82, 100} {
+		e := newEncoder(image.Rect(0, 0, 16, 16), q)
+		for i := 0; i < 5000; i++ {
+			var src [64]uint8
+			for j := range src {
+				switch i % 4 {
+				case 0:
+					src[j] = uint8(rng.IntN(256))
+				case 1:
+					src[j] = uint8(i)
+				case 2:
+					src[j] = uint8(255 * rng.IntN(2))
+				case 3:
+					src[j] = uint8(j*4 + rng.IntN(3))
+				}
+			}
+			div := &e.div[i%2]
+			var got, want [64]int16
+			gm := fdctQuant(&src, div, &got) // the kernel, useSIMD being on
+			wm := fdctQuantGo(&src, div, &want)
+			if got != want || gm != wm {
+				t.Fatalf("q%d block %v:\nkernel %v %x\nGo     %v %x", q, src, got, gm, want, wm)
+			}
 		}
 	}
 }
