@@ -122,21 +122,29 @@ func BenchmarkHEICLevers(b *testing.B) {
 }
 
 // BenchmarkWebPLevers: libwebp's method (effort) for the standard job's
-// 1920x1440 picture at q82: CPU, bytes and SSIM against the pixels encoded.
+// 1920x1440 picture at q82, handed over as RGBA or as the pipeline's 4:2:0
+// planes: CPU, bytes and SSIM against the pixels encoded.
 func BenchmarkWebPLevers(b *testing.B) {
 	src, h := leverPhoto(b)
 	m, err := decode(context.Background(), src, h, 1920.0/float64(h.Width))
 	if err != nil {
 		b.Fatal(err)
 	}
-	rgba := toRGBA(resized(b, m, 1920, 1440))
-	for _, c := range []struct{ method, q int }{{0, 82}, {1, 82}, {2, 82}, {3, 82}, {4, 82}, {2, 86}, {2, 88}, {2, 90}, {1, 88}} {
-		method := c.method
-		b.Run(fmt.Sprintf("method-%d-q%d", method, c.q), func(b *testing.B) {
+	planes := resized(b, m, 1920, 1440)
+	rgba := toRGBA(planes)
+	for _, c := range []struct {
+		in        string
+		method, q int
+	}{{"planes", 4, 82}, {"rgba", 4, 82}, {"planes", 2, 82}, {"planes", 3, 82}, {"planes", 4, 80}} {
+		method, pix := c.method, image.Image(rgba)
+		if c.in == "planes" {
+			pix = planes
+		}
+		b.Run(fmt.Sprintf("%s-method-%d-q%d", c.in, method, c.q), func(b *testing.B) {
 			var out []byte
 			c0 := leverCPU()
 			for i := 0; i < b.N; i++ {
-				if out, err = encodeWebP(rgba, wasmcodec.WebPOptions{Quality: c.q, Method: method}); err != nil {
+				if out, err = encodeWebP(pix, wasmcodec.WebPOptions{Quality: c.q, Method: method}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -279,8 +279,8 @@ const fastEncodeMinPixels = 256 * 256
 func encode(img image.Image, f Format, quality int) ([]byte, error) {
 	var buf bytes.Buffer
 	var err error
-	if _, ok := img.(*image.YCbCr); ok && f != JPEG {
-		img = toRGBA(img) // the PNG, GIF and WebP encoders' fast paths take RGBA
+	if _, ok := img.(*image.YCbCr); ok && f != JPEG && f != WebP { // encodeWebP takes planes
+		img = toRGBA(img) // the PNG and GIF encoders' fast paths take RGBA
 	}
 	switch f {
 	case JPEG:

@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math/rand"
 	"testing"
+
+	"picbed/imageproc/internal/wasmcodec"
 )
 
 // randomYCbCr is a noisy 4:2:0 picture (with colours that clip in RGB).
@@ -91,5 +93,35 @@ func TestWatermarkPlanes(t *testing.T) {
 		if d := meanDiff(t, inside(toRGBA(m)), inside(want)); d > 2 {
 			t.Errorf("%v: mean difference %.1f inside the mark", size, d)
 		}
+	}
+}
+
+// TestWebPPlanes: a 4:2:0 picture goes to libwebp as its planes (range
+// converted), and comes back as close to its colours as the RGBA hand-over
+// does; an offset picture (a SubImage) takes the RGBA path, also faithfully.
+func TestWebPPlanes(t *testing.T) {
+	m := smoothYCbCr(201, 99)
+	o := wasmcodec.WebPOptions{Quality: 90, Method: 4}
+	if !webpPlanes(m, o) {
+		t.Fatal("a 4:2:0 picture does not take the planes path")
+	}
+	sub := m.SubImage(image.Rect(1, 1, 201, 99)).(*image.YCbCr)
+	if webpPlanes(sub, o) || webpPlanes(m, wasmcodec.WebPOptions{Lossless: true}) {
+		t.Fatal("an offset picture or a lossless encode takes the planes path")
+	}
+	for _, tt := range []struct {
+		name string
+		img  image.Image
+		max  float64
+	}{{"planes", m, 1.5}, {"rgba", toRGBA(m), 1.5}, {"offset", sub, 1.5}} {
+		out, err := encodeWebP(tt.img, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := meanDiff(t, decodeAny(t, out), tt.img)
+		if d > tt.max {
+			t.Errorf("%s: mean difference %.2f, want <= %.1f", tt.name, d, tt.max)
+		}
+		t.Logf("%s: mean difference %.3f, %d bytes", tt.name, d, len(out))
 	}
 }

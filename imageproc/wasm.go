@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"picbed/imageproc/internal/vp8"
 	"picbed/imageproc/internal/wasmcodec"
 )
 
@@ -58,11 +59,21 @@ func decodeHEIC(ctx context.Context, src []byte) (image.Image, error) {
 	return wasmcodec.DecodeHEIC(ctx, src)
 }
 
-// encodeWebP hands libwebp straight RGBA rows: an *image.NRGBA as it is, an
-// opaque *image.RGBA as it is (identical then), anything else converted.
+// encodeWebP hands libwebp a lossy picture's 4:2:0 planes as they are
+// (range-converted, see webpPlanes), an *image.NRGBA as it is, an opaque
+// *image.RGBA as it is (identical then), anything else converted to RGBA.
 func encodeWebP(img image.Image, o wasmcodec.WebPOptions) ([]byte, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
+	if m, ok := img.(*image.YCbCr); ok {
+		if webpPlanes(m, o) {
+			return wasmcodec.EncodeWebPYUV420(context.Background(), w, h, o, func(y, u, v []byte) {
+				vp8.FromYCbCr(y, u, v, m)
+			})
+		}
+		img = toRGBA(m) // draw's fast YCbCr path writes RGBA
+		b = img.Bounds()
+	}
 	var pix []byte
 	switch m := img.(type) {
 	case *image.NRGBA:
@@ -80,6 +91,13 @@ func encodeWebP(img image.Image, o wasmcodec.WebPOptions) ([]byte, error) {
 		pix = n.Pix
 	}
 	return wasmcodec.EncodeWebP(context.Background(), pix, w, h, o)
+}
+
+// webpPlanes reports whether encodeWebP takes m's planes straight: lossy
+// WebP is 4:2:0 limited-range BT.601, so a 4:2:0 picture only changes
+// range (JPEG, HEIC and the pipeline's resized planes are full-range).
+func webpPlanes(m *image.YCbCr, o wasmcodec.WebPOptions) bool {
+	return !o.Lossless && m.SubsampleRatio == image.YCbCrSubsampleRatio420 && m.Rect.Min == (image.Point{})
 }
 
 // UseCodecCache makes dir (writable) the codecs' compilation cache without

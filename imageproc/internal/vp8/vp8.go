@@ -64,3 +64,47 @@ func clip(v int32) uint8 {
 	}
 	return uint8(v)
 }
+
+// FromYCbCr writes a 4:2:0 *image.YCbCr (full-range JPEG YCbCr, as Go
+// reads it) as VP8's limited-range planes: y is w x h at stride w, u and v
+// (w+1)/2 x (h+1)/2 at stride (w+1)/2. Both are BT.601, so this is the
+// range change alone (Y 0-255 to 16-235, Cb and Cr 0-255 to 16-240), the
+// same numbers libwebp's own RGB to YUV conversion gives, without the RGB
+// round trip.
+func FromYCbCr(y, u, v []byte, m *image.YCbCr) {
+	b := m.Rect
+	w, h := b.Dx(), b.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	for r := 0; r < h; r++ {
+		src := m.Y[m.YOffset(b.Min.X, b.Min.Y+r):][:w]
+		dst := y[r*w:][:w]
+		for i, s := range src {
+			dst[i] = lumaRange[s]
+		}
+	}
+	for r := 0; r < ch; r++ {
+		o := m.COffset(b.Min.X, b.Min.Y+2*r)
+		cb, cr := m.Cb[o:][:cw], m.Cr[o:][:cw]
+		du, dv := u[r*cw:][:cw], v[r*cw:][:cw]
+		for i := range cb {
+			du[i] = chromaRange[cb[i]]
+			dv[i] = chromaRange[cr[i]]
+		}
+	}
+}
+
+// lumaRange and chromaRange map full-range values to limited range, rounded.
+var lumaRange, chromaRange = func() (l, c [256]uint8) {
+	for i := range 256 {
+		l[i] = uint8(16 + (i*219+127)/255)
+		c[i] = uint8(128 + ((i-128)*224*2+255*sign(i-128))/(2*255))
+	}
+	return
+}()
+
+func sign(v int) int {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}

@@ -90,3 +90,38 @@ func psnr(t testing.TB, a, b image.Image) float64 {
 	}
 	return s.PSNR
 }
+
+// TestFromYCbCr: full-range planes become VP8's limited range (the ends
+// and the middle land on the nominal values), and converted back by
+// ToNRGBA they give the RGB Go's JPEG YCbCr gives, odd sizes included.
+func TestFromYCbCr(t *testing.T) {
+	for _, c := range []struct{ in, luma, chroma uint8 }{{0, 16, 16}, {128, 126, 128}, {255, 235, 240}} {
+		if lumaRange[c.in] != c.luma || chromaRange[c.in] != c.chroma {
+			t.Errorf("%d: luma %d chroma %d, want %d %d", c.in, lumaRange[c.in], chromaRange[c.in], c.luma, c.chroma)
+		}
+	}
+	w, h := 33, 17 // chroma 17 x 9
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for i := range m.Y {
+		m.Y[i] = uint8(i * 7)
+	}
+	for i := range m.Cb {
+		m.Cb[i], m.Cr[i] = uint8(60+i*3), uint8(200-i*5)
+	}
+	cw, ch := (w+1)/2, (h+1)/2
+	y, u, v := make([]byte, w*h), make([]byte, cw*ch), make([]byte, cw*ch)
+	FromYCbCr(y, u, v, m)
+	lim := &image.YCbCr{Y: y, Cb: u, Cr: v, YStride: w, CStride: cw, SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: m.Rect}
+	got, _ := ToNRGBA(lim)
+	for py := 0; py < h; py++ {
+		for px := 0; px < w; px++ {
+			want := color.NRGBAModel.Convert(m.At(px, py)).(color.NRGBA)
+			g := got.NRGBAAt(px, py)
+			for i, pair := range [][2]uint8{{g.R, want.R}, {g.G, want.G}, {g.B, want.B}} {
+				if math.Abs(float64(pair[0])-float64(pair[1])) > 2 {
+					t.Fatalf("(%d,%d) channel %d: got %v, want %v", px, py, i, g, want)
+				}
+			}
+		}
+	}
+}

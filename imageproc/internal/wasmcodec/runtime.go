@@ -1,10 +1,11 @@
 // Package wasmcodec runs the HEIC, AVIF and WebP codecs picbed has no Go
 // implementation of, compiled to WebAssembly: libde265 alone for HEVC
 // pictures (lib/de265.wasm.gz, built with WebAssembly SIMD from Debian's
-// source by lib/de265/build.sh), and libheif+libde265, libavif+dav1d/aom
-// and libwebp (the builds of github.com/gen2brain/heic v0.4.5, avif v0.4.4
-// and webp v0.5.5, copied into lib/ with their licences), under one wazero
-// runtime that picbed configures itself:
+// source by lib/de265/build.sh), libwebp (lib/webp.wasm.gz, likewise by
+// lib/webp-build.sh), and libheif+libde265 and libavif+dav1d/aom (the
+// builds of github.com/gen2brain/heic v0.4.5 and avif v0.4.4, copied into
+// lib/ with their licences), under one wazero runtime that picbed
+// configures itself:
 //
 //   - a compilation cache directory (UseCacheDir), so a fresh process loads
 //     the machine code compiled earlier (at build time for FC, shipped in the
@@ -73,7 +74,7 @@ var (
 	heif  = &module{name: "heif", gz: heifWasm, reuse: true}
 	de265 = &module{name: "de265", gz: de265Wasm, reuse: true, start: "_initialize"}
 	avif  = &module{name: "avif", gz: avifWasm}
-	webp  = &module{name: "webp", gz: webpWasm}
+	webp  = &module{name: "webp", gz: webpWasm, reuse: true} // a 1920x1440 encode: 27 MiB
 
 	modules = []*module{de265, heif, avif, webp}
 )
