@@ -12,7 +12,7 @@ var useSIMD = cpu.X86.HasAVX2
 
 // idctConsts are idct8AVX2's constants, eight copies of each (one per
 // lane); the offsets are the assembly's.
-type idctConsts [30][8]int32
+type idctConsts [22][8]int32
 
 //go:noescape
 func idct8AVX2(blk *[64]int32, dst *uint8, stride int, k *idctConsts)
@@ -25,42 +25,22 @@ var idct8Consts = func() *idctConsts {
 			k[i][x] = v
 		}
 	}
-	// vector u of the row pass: lane x is the weight of coefficient u in
-	// idct8's output x (its butterfly multiplied out)
-	even := [4][4]int32{ // [x][u/2]
-		{k0, k1, k0, k3},
-		{k0, k3, -k0, -k1},
-		{k0, -k3, -k0, k1},
-		{k0, -k1, k0, -k3},
+	set(0, k0)
+	set(1, k1)
+	set(2, k3)
+	for j := 0; j < 4; j++ { // o0, o1, o2 at 3.., o3 at 17..
+		set(3+j, odd8[j])
+		set(7+j, odd8[4+j])
+		set(11+j, odd8[8+j])
+		set(17+j, odd8[12+j])
 	}
-	for u := 0; u < 8; u++ {
-		for x := 0; x < 8; x++ {
-			h := min(x, 7-x)
-			if u%2 == 0 {
-				k[u][x] = even[h][u/2]
-			} else if x < 4 {
-				k[u][x] = odd8[h*4+u/2]
-			} else {
-				k[u][x] = -odd8[h*4+u/2]
-			}
-		}
-	}
-	set(8, k0)
-	set(9, k1)
-	set(10, k3)
-	for j := 0; j < 4; j++ { // o0, o1, o2 at 11.., o3 at 25..
-		set(11+j, odd8[j])
-		set(15+j, odd8[4+j])
-		set(19+j, odd8[8+j])
-		set(25+j, odd8[12+j])
-	}
-	set(23, 1<<(rowShift-1))
-	set(24, 128<<colShift+1<<(colShift-1))
-	k[29] = [8]int32{0, 4, 1, 5, 2, 6, 3, 7}
+	set(15, 1<<(rowShift-1))
+	set(16, 128<<colShift+1<<(colShift-1))
+	k[21] = [8]int32{0, 4, 1, 5, 2, 6, 3, 7}
 	return k
 }()
 
-// idct8SIMD is idct8 through the kernel, which leaves blk overwritten.
+// idct8SIMD is idct8 through the kernel.
 func idct8SIMD(blk *[64]int32, dst []uint8, stride int) {
 	_ = dst[7*stride+7]
 	idct8AVX2(blk, &dst[0], stride, idct8Consts)

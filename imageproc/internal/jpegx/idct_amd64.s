@@ -1,56 +1,119 @@
 #include "textflag.h"
 
+// TRANSPOSE8 transposes the 8x8 int32 matrix in Y0..Y7 (one row per
+// register) in place, through Y8..Y15.
+#define TRANSPOSE8 \
+	VUNPCKLPS Y1, Y0, Y8 \
+	VUNPCKHPS Y1, Y0, Y9 \
+	VUNPCKLPS Y3, Y2, Y10 \
+	VUNPCKHPS Y3, Y2, Y11 \
+	VUNPCKLPS Y5, Y4, Y12 \
+	VUNPCKHPS Y5, Y4, Y13 \
+	VUNPCKLPS Y7, Y6, Y14 \
+	VUNPCKHPS Y7, Y6, Y15 \
+	VSHUFPS $0x44, Y10, Y8, Y0 \
+	VSHUFPS $0xEE, Y10, Y8, Y1 \
+	VSHUFPS $0x44, Y11, Y9, Y2 \
+	VSHUFPS $0xEE, Y11, Y9, Y3 \
+	VSHUFPS $0x44, Y14, Y12, Y4 \
+	VSHUFPS $0xEE, Y14, Y12, Y5 \
+	VSHUFPS $0x44, Y15, Y13, Y6 \
+	VSHUFPS $0xEE, Y15, Y13, Y7 \
+	VPERM2I128 $0x20, Y4, Y0, Y8 \
+	VPERM2I128 $0x20, Y5, Y1, Y9 \
+	VPERM2I128 $0x20, Y6, Y2, Y10 \
+	VPERM2I128 $0x20, Y7, Y3, Y11 \
+	VPERM2I128 $0x31, Y4, Y0, Y12 \
+	VPERM2I128 $0x31, Y5, Y1, Y13 \
+	VPERM2I128 $0x31, Y6, Y2, Y14 \
+	VPERM2I128 $0x31, Y7, Y3, Y15 \
+	VMOVDQA Y8, Y0 \
+	VMOVDQA Y9, Y1 \
+	VMOVDQA Y10, Y2 \
+	VMOVDQA Y11, Y3 \
+	VMOVDQA Y12, Y4 \
+	VMOVDQA Y13, Y5 \
+	VMOVDQA Y14, Y6 \
+	VMOVDQA Y15, Y7
+
+// PASS is one pass of idct8's butterfly on eight vectors Y0..Y7 (the
+// eight inputs, one transform per lane), plus the constant at add, shifted
+// right by shift: outputs 0..7 in Y9 Y11 Y13 Y15 Y14 Y12 Y10 Y8.
+#define PASS(add, shift) \
+	VPADDD Y4, Y0, Y8 \
+	VPSUBD Y4, Y0, Y9 \
+	VPMULLD 0(DX), Y8, Y8 \
+	VPMULLD 0(DX), Y9, Y9 \
+	VPMULLD 32(DX), Y2, Y10 \
+	VPMULLD 64(DX), Y6, Y11 \
+	VPADDD Y11, Y10, Y10 \
+	VPMULLD 64(DX), Y2, Y11 \
+	VPMULLD 32(DX), Y6, Y12 \
+	VPSUBD Y12, Y11, Y11 \
+	VMOVDQU add(DX), Y12 \
+	VPADDD Y10, Y8, Y0 \
+	VPADDD Y12, Y0, Y0 \
+	VPSUBD Y10, Y8, Y6 \
+	VPADDD Y12, Y6, Y6 \
+	VPADDD Y11, Y9, Y2 \
+	VPADDD Y12, Y2, Y2 \
+	VPSUBD Y11, Y9, Y4 \
+	VPADDD Y12, Y4, Y4 \
+	VPMULLD 96(DX), Y1, Y8 \
+	VPMULLD 128(DX), Y3, Y9 \
+	VPADDD Y9, Y8, Y8 \
+	VPMULLD 160(DX), Y5, Y9 \
+	VPADDD Y9, Y8, Y8 \
+	VPMULLD 192(DX), Y7, Y9 \
+	VPADDD Y9, Y8, Y8 \
+	VPMULLD 224(DX), Y1, Y10 \
+	VPMULLD 256(DX), Y3, Y11 \
+	VPADDD Y11, Y10, Y10 \
+	VPMULLD 288(DX), Y5, Y11 \
+	VPADDD Y11, Y10, Y10 \
+	VPMULLD 320(DX), Y7, Y11 \
+	VPADDD Y11, Y10, Y10 \
+	VPMULLD 352(DX), Y1, Y12 \
+	VPMULLD 384(DX), Y3, Y13 \
+	VPADDD Y13, Y12, Y12 \
+	VPMULLD 416(DX), Y5, Y13 \
+	VPADDD Y13, Y12, Y12 \
+	VPMULLD 448(DX), Y7, Y13 \
+	VPADDD Y13, Y12, Y12 \
+	VPMULLD 544(DX), Y1, Y14 \
+	VPMULLD 576(DX), Y3, Y15 \
+	VPADDD Y15, Y14, Y14 \
+	VPMULLD 608(DX), Y5, Y15 \
+	VPADDD Y15, Y14, Y14 \
+	VPMULLD 640(DX), Y7, Y15 \
+	VPADDD Y15, Y14, Y14 \
+	VPADDD Y8, Y0, Y9 \
+	VPSUBD Y8, Y0, Y8 \
+	VPADDD Y10, Y2, Y11 \
+	VPSUBD Y10, Y2, Y10 \
+	VPADDD Y12, Y4, Y13 \
+	VPSUBD Y12, Y4, Y12 \
+	VPADDD Y14, Y6, Y15 \
+	VPSUBD Y14, Y6, Y14 \
+	VPSRAD $shift, Y9, Y9 \
+	VPSRAD $shift, Y8, Y8 \
+	VPSRAD $shift, Y11, Y11 \
+	VPSRAD $shift, Y10, Y10 \
+	VPSRAD $shift, Y13, Y13 \
+	VPSRAD $shift, Y12, Y12 \
+	VPSRAD $shift, Y15, Y15 \
+	VPSRAD $shift, Y14, Y14
+
 // func idct8AVX2(blk *[64]int32, dst *uint8, stride int, k *idctConsts)
 //
-// idct8 with AVX2, to the same bits: the row pass multiplies each row's
-// coefficients by the columns of the matrix idct8's butterfly amounts to
-// (integer products and sums are exact, so the order does not matter),
-// leaving each row's eight results in one register; the column pass runs
-// idct8's butterfly on those rows, all eight columns at once. The row
-// pass writes its results over blk.
+// idct8 with AVX2, to the same bits: the row pass runs idct8's butterfly
+// on the columns of blk (eight rows at once, one per lane), the column
+// pass on the rows of its transposed result (eight columns at once).
 TEXT ·idct8AVX2(SB), NOSPLIT, $0-32
 	MOVQ blk+0(FP), SI
 	MOVQ dst+8(FP), DI
 	MOVQ stride+16(FP), R8
 	MOVQ k+24(FP), DX
-	VMOVDQU 736(DX), Y15 // row rounding
-	VPXOR Y14, Y14, Y14
-	MOVQ $8, CX
-
-row:
-	VMOVDQU (SI), Y0
-	VPCMPEQD Y14, Y0, Y1
-	VMOVMSKPS Y1, AX
-	XORL $0xFF, AX // the row's non-zero coefficients
-	JZ   rowzero
-	BSRL AX, BX // the last one
-	MOVQ DX, R9
-	VPXOR Y2, Y2, Y2
-	XORQ R10, R10
-
-rowterm:
-	VPBROADCASTD (SI)(R10*4), Y3
-	VPMULLD (R9), Y3, Y3
-	VPADDD Y3, Y2, Y2
-	ADDQ $32, R9
-	INCQ R10
-	CMPQ R10, BX
-	JLE  rowterm
-	VPADDD Y15, Y2, Y2
-	VPSRAD $10, Y2, Y2
-	VMOVDQU Y2, (SI)
-	JMP  rownext
-
-rowzero:
-	// nothing to do: the row is zero and so is its result
-	// ((0 + 1<<9) >> 10)
-
-rownext:
-	ADDQ $32, SI
-	DECQ CX
-	JNZ  row
-
-	SUBQ $256, SI
 	VMOVDQU 0(SI), Y0
 	VMOVDQU 32(SI), Y1
 	VMOVDQU 64(SI), Y2
@@ -59,75 +122,18 @@ rownext:
 	VMOVDQU 160(SI), Y5
 	VMOVDQU 192(SI), Y6
 	VMOVDQU 224(SI), Y7
-
-	// even part
-	VPADDD Y4, Y0, Y8
-	VPSUBD Y4, Y0, Y9
-	VPMULLD 256(DX), Y8, Y8 // a = k0*(t0+t4)
-	VPMULLD 256(DX), Y9, Y9 // c = k0*(t0-t4)
-	VPMULLD 288(DX), Y2, Y10
-	VPMULLD 320(DX), Y6, Y11
-	VPADDD Y11, Y10, Y10 // b = k1*t2 + k3*t6
-	VPMULLD 320(DX), Y2, Y11
-	VPMULLD 288(DX), Y6, Y12
-	VPSUBD Y12, Y11, Y11 // d = k3*t2 - k1*t6
-	VMOVDQU 768(DX), Y12 // bias
-	VPADDD Y10, Y8, Y0
-	VPADDD Y12, Y0, Y0 // e0
-	VPSUBD Y10, Y8, Y6
-	VPADDD Y12, Y6, Y6 // e3
-	VPADDD Y11, Y9, Y2
-	VPADDD Y12, Y2, Y2 // e1
-	VPSUBD Y11, Y9, Y4
-	VPADDD Y12, Y4, Y4 // e2
-
-	// odd part: o_j = odd8[4j]*t1 + odd8[4j+1]*t3 + odd8[4j+2]*t5 + odd8[4j+3]*t7
-	VPMULLD 352(DX), Y1, Y8
-	VPMULLD 384(DX), Y3, Y9
-	VPADDD Y9, Y8, Y8
-	VPMULLD 416(DX), Y5, Y9
-	VPADDD Y9, Y8, Y8
-	VPMULLD 448(DX), Y7, Y9
-	VPADDD Y9, Y8, Y8 // o0
-	VPMULLD 480(DX), Y1, Y10
-	VPMULLD 512(DX), Y3, Y11
-	VPADDD Y11, Y10, Y10
-	VPMULLD 544(DX), Y5, Y11
-	VPADDD Y11, Y10, Y10
-	VPMULLD 576(DX), Y7, Y11
-	VPADDD Y11, Y10, Y10 // o1
-	VPMULLD 608(DX), Y1, Y12
-	VPMULLD 640(DX), Y3, Y13
-	VPADDD Y13, Y12, Y12
-	VPMULLD 672(DX), Y5, Y13
-	VPADDD Y13, Y12, Y12
-	VPMULLD 704(DX), Y7, Y13
-	VPADDD Y13, Y12, Y12 // o2
-	VPMULLD 800(DX), Y1, Y14
-	VPMULLD 832(DX), Y3, Y15
-	VPADDD Y15, Y14, Y14
-	VPMULLD 864(DX), Y5, Y15
-	VPADDD Y15, Y14, Y14
-	VPMULLD 896(DX), Y7, Y15
-	VPADDD Y15, Y14, Y14 // o3
-
-	VPADDD Y8, Y0, Y9  // out0
-	VPSUBD Y8, Y0, Y8  // out7
-	VPADDD Y10, Y2, Y11 // out1
-	VPSUBD Y10, Y2, Y10 // out6
-	VPADDD Y12, Y4, Y13 // out2
-	VPSUBD Y12, Y4, Y12 // out5
-	VPADDD Y14, Y6, Y15 // out3
-	VPSUBD Y14, Y6, Y14 // out4
-	VPSRAD $14, Y9, Y9
-	VPSRAD $14, Y8, Y8
-	VPSRAD $14, Y11, Y11
-	VPSRAD $14, Y10, Y10
-	VPSRAD $14, Y13, Y13
-	VPSRAD $14, Y12, Y12
-	VPSRAD $14, Y15, Y15
-	VPSRAD $14, Y14, Y14
-
+	TRANSPOSE8 // Yu lane v: coefficient u of row v
+	PASS(480, 10)
+	VMOVDQA Y9, Y0
+	VMOVDQA Y11, Y1
+	VMOVDQA Y13, Y2
+	VMOVDQA Y15, Y3
+	VMOVDQA Y14, Y4
+	VMOVDQA Y12, Y5
+	VMOVDQA Y10, Y6
+	VMOVDQA Y8, Y7
+	TRANSPOSE8 // Yv lane x: the row pass's output x of row v
+	PASS(512, 14)
 	// clamp to bytes: rows 0-3 and 4-7, one row per quadword
 	VPACKSSDW Y11, Y9, Y9
 	VPACKSSDW Y15, Y13, Y13
@@ -135,7 +141,7 @@ rownext:
 	VPACKSSDW Y8, Y10, Y10
 	VPACKUSWB Y13, Y9, Y9
 	VPACKUSWB Y10, Y14, Y14
-	VMOVDQU 928(DX), Y0 // 0 4 1 5 2 6 3 7
+	VMOVDQU 672(DX), Y0 // 0 4 1 5 2 6 3 7
 	VPERMD Y9, Y0, Y9
 	VPERMD Y14, Y0, Y14
 
