@@ -187,16 +187,12 @@ func resizePlane(src plane, w, h int, sx, sy float64, f Filter) (plane, error) {
 	needX := w != src.w || sx != 1
 	needY := h != src.h || sy != 1
 	if needX && needY {
-		tmp := make([]uint16, w*src.h)
 		wx := makeWeights(src.w, w, sx, f)
 		wx.forSIMD(true)
-		if err := parallel(src.h, func(lo, hi int) { horizontal16(src, tmp, w, wx, lo, hi) }); err != nil {
-			return plane{}, err
-		}
-		dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
 		wy := makeWeights(src.h, h, sy, f)
 		wy.forSIMD(false)
-		return dst, parallel(h, func(lo, hi int) { vertical16(tmp, w, dst, wy, lo, hi) })
+		dst := plane{pix: make([]uint8, w*h), stride: w, w: w, h: h}
+		return dst, parallel(h, func(lo, hi int) { fused16(src, dst, wx, wy, lo, hi) })
 	}
 	tmp := src
 	if needX {
@@ -235,36 +231,34 @@ func horizontal(src, dst plane, wx weights, lo, hi int) {
 // midBits is the fraction kept between the two passes.
 const midBits = 6
 
-// horizontal16 is horizontal into 16-bit samples with midBits of fraction.
-func horizontal16(src plane, dst []uint16, w int, wx weights, lo, hi int) {
+// horizontal16Row filters row y of src horizontally into out: 16-bit
+// samples with midBits of fraction.
+func horizontal16Row(src plane, y int, out []uint16, wx *weights) {
 	taps := wx.taps
 	const shift, max16 = fracBits - midBits, 255 << midBits
-	for y := lo; y < hi; y++ {
-		in := src.pix[y*src.stride : y*src.stride+src.w]
-		out := dst[y*w : y*w+w]
-		for x := hRow16SIMD(src.pix[y*src.stride:], out, &wx.simd); x < len(out); x++ {
-			s := wx.start[x]
-			wt := wx.w[x*taps : x*taps+taps : x*taps+taps]
-			win := in[s : s+len(wt) : s+len(wt)]
-			var sum int32
-			t := 0
-			for ; t+4 <= len(wt) && t+4 <= len(win); t += 4 { // unrolled: the 12 MP luma's 13 taps
-				sum += wt[t]*int32(win[t]) + wt[t+1]*int32(win[t+1]) +
-					wt[t+2]*int32(win[t+2]) + wt[t+3]*int32(win[t+3])
-			}
-			for ; t < len(wt) && t < len(win); t++ {
-				sum += wt[t] * int32(win[t])
-			}
-			v := (sum + 1<<(shift-1)) >> shift
-			if uint32(v) > max16 {
-				if v < 0 {
-					v = 0
-				} else {
-					v = max16
-				}
-			}
-			out[x] = uint16(v)
+	in := src.pix[y*src.stride : y*src.stride+src.w]
+	for x := hRow16SIMD(src.pix[y*src.stride:], out, &wx.simd); x < len(out); x++ {
+		s := wx.start[x]
+		wt := wx.w[x*taps : x*taps+taps : x*taps+taps]
+		win := in[s : s+len(wt) : s+len(wt)]
+		var sum int32
+		t := 0
+		for ; t+4 <= len(wt) && t+4 <= len(win); t += 4 { // unrolled: the 12 MP luma's 13 taps
+			sum += wt[t]*int32(win[t]) + wt[t+1]*int32(win[t+1]) +
+				wt[t+2]*int32(win[t+2]) + wt[t+3]*int32(win[t+3])
 		}
+		for ; t < len(wt) && t < len(win); t++ {
+			sum += wt[t] * int32(win[t])
+		}
+		v := (sum + 1<<(shift-1)) >> shift
+		if uint32(v) > max16 {
+			if v < 0 {
+				v = 0
+			} else {
+				v = max16
+			}
+		}
+		out[x] = uint16(v)
 	}
 }
 
@@ -291,58 +285,85 @@ func hRow16SIMD(row []uint8, out []uint16, ws *simdWeights) int {
 	return n
 }
 
-// vertical16 is vertical over horizontal16's samples.
-func vertical16(src []uint16, w int, dst plane, wy weights, lo, hi int) {
-	taps := wy.taps
-	acc := make([]int32, dst.w)
-	for y := lo; y < hi; y++ {
-		s := wy.start[y]
-		_ = src[(s+taps-1)*w : (s+taps-1)*w+dst.w] // the kernel reads no further
-		out := dst.pix[y*dst.stride : y*dst.stride+dst.w]
-		x0 := 0
-		if np := (taps + 1) / 2; wy.simd.vpairs != nil && dst.w >= 16 {
-			x0 = dst.w &^ 15
-			vRow16(&src[s*w], 2*w, &wy.simd.vpairs[y*np], taps, &out[0], x0)
+// vertical16Row filters horizontal16Row's samples vertically into output
+// row y (out): rows (w samples each) starts at the first of y's taps; acc
+// is scratch, len(out) long.
+func vertical16Row(rows []uint16, w int, out []uint8, wy *weights, y int, acc []int32) {
+	taps, n := wy.taps, len(out)
+	_ = rows[(taps-1)*w : (taps-1)*w+n] // the kernel reads no further
+	x0 := 0
+	if np := (taps + 1) / 2; wy.simd.vpairs != nil && n >= 16 {
+		x0 = n &^ 15
+		vRow16(&rows[0], 2*w, &wy.simd.vpairs[y*np], taps, &out[0], x0)
+	}
+	acc = acc[x0:n]
+	for x := range acc {
+		acc[x] = 0
+	}
+	t := 0
+	for ; t+2 <= taps; t += 2 { // two rows per sweep: half the acc traffic
+		w0, w1 := wy.w[y*taps+t], wy.w[y*taps+t+1]
+		in0 := rows[t*w+x0 : t*w+n]
+		in1 := rows[(t+1)*w+x0 : (t+1)*w+n]
+		a := acc[:len(in0)]
+		in1 = in1[:len(in0)]
+		for x, v := range in0 {
+			a[x] += w0*int32(v) + w1*int32(in1[x])
 		}
-		acc := acc[x0:]
-		for x := range acc {
-			acc[x] = 0
+	}
+	for ; t < taps; t++ {
+		wt := wy.w[y*taps+t]
+		in := rows[t*w+x0 : t*w+n]
+		a := acc[:len(in)]
+		for x, v := range in {
+			a[x] += wt * int32(v)
 		}
-		t := 0
-		for ; t+2 <= taps; t += 2 { // two rows per sweep: half the acc traffic
-			w0, w1 := wy.w[y*taps+t], wy.w[y*taps+t+1]
-			in0 := src[(s+t)*w+x0 : (s+t)*w+dst.w]
-			in1 := src[(s+t+1)*w+x0 : (s+t+1)*w+dst.w]
-			a := acc[:len(in0)]
-			in1 = in1[:len(in0)]
-			for x, v := range in0 {
-				a[x] += w0*int32(v) + w1*int32(in1[x])
+	}
+	out = out[x0:]
+	for x, v := range acc {
+		v = (v + 1<<(fracBits+midBits-1)) >> (fracBits + midBits)
+		if uint32(v) > 255 {
+			if v < 0 {
+				v = 0
+			} else {
+				v = 255
 			}
 		}
-		for ; t < taps; t++ {
-			wt := wy.w[y*taps+t]
-			in := src[(s+t)*w+x0 : (s+t)*w+dst.w]
-			a := acc[:len(in)]
-			for x, v := range in {
-				a[x] += wt * int32(v)
-			}
-		}
-		out = out[x0:]
-		for x, v := range acc {
-			v = (v + 1<<(fracBits+midBits-1)) >> (fracBits + midBits)
-			if uint32(v) > 255 {
-				if v < 0 {
-					v = 0
-				} else {
-					v = 255
-				}
-			}
-			out[x] = uint8(v)
-		}
+		out[x] = uint8(v)
 	}
 }
 
-// vertical is vertical16 over 8-bit samples, for a resize that only
+// window is how many rows beyond the vertical taps fused16 keeps: the
+// filtered rows slide down by this many at a time.
+const window = 64
+
+// fused16 resizes both axes for output rows [lo, hi) without a whole
+// intermediate plane: the horizontally filtered rows that the current
+// output row's taps need are kept in a small window (taps+window rows, in
+// cache), each made once, and the window slides down as the output rows
+// move on. The bytes are those of the two passes over a whole plane.
+func fused16(src plane, dst plane, wx, wy weights, lo, hi int) {
+	w, taps := dst.w, wy.taps
+	buf := make([]uint16, (taps+window)*w)
+	acc := make([]int32, w)
+	base, have := wy.start[lo], 0 // buf holds src rows [base, base+have)
+	for y := lo; y < hi; y++ {
+		s := wy.start[y]
+		if s+taps > base+taps+window { // slide: keep the rows from s on
+			keep := max(base+have-s, 0)
+			if keep > 0 {
+				copy(buf, buf[(s-base)*w:(s-base+keep)*w])
+			}
+			base, have = s, keep
+		}
+		for ; base+have < s+taps; have++ {
+			horizontal16Row(src, base+have, buf[have*w:(have+1)*w], &wx)
+		}
+		vertical16Row(buf[(s-base)*w:], w, dst.pix[y*dst.stride:y*dst.stride+w], &wy, y, acc)
+	}
+}
+
+// vertical is vertical16Row over 8-bit samples, for a resize that only
 // changes the height; the two hot loops are kept apart on purpose.
 func vertical(src, dst plane, wy weights, lo, hi int) {
 	taps := wy.taps

@@ -70,13 +70,14 @@ func TestSIMDMatchesGo(t *testing.T) {
 			withSIMD(on, func() {
 				wx := makeWeights(c.sw, c.w, float64(c.sw)/float64(c.w), Lanczos3)
 				wx.forSIMD(true)
-				h16[i] = make([]uint16, c.w*c.sh)
-				horizontal16(src, h16[i], c.w, wx, 0, c.sh)
+				h16[i] = hPlane(src, wx, c.w)
 				wy := makeWeights(c.sh, c.h, float64(c.sh)/float64(c.h), Lanczos3)
 				wy.forSIMD(false)
-				dst := plane{pix: make([]uint8, c.w*c.h), stride: c.w, w: c.w, h: c.h}
-				vertical16(mid, c.w, dst, wy, 0, c.h)
-				v8[i] = dst.pix
+				v8[i] = make([]uint8, c.w*c.h)
+				acc := make([]int32, c.w)
+				for y := 0; y < c.h; y++ {
+					vertical16Row(mid[wy.start[y]*c.w:], c.w, v8[i][y*c.w:(y+1)*c.w], &wy, y, acc)
+				}
 			})
 		}
 		for j := range h16[0] {
@@ -116,4 +117,51 @@ func TestSIMDWeightLayout(t *testing.T) {
 			t.Fatalf("weights beyond int16 went to the kernels: %+v", big.simd)
 		}
 	})
+}
+
+// hPlane is the horizontal pass over every row of src into a whole plane
+// of w-sample rows, the intermediate fused16 does without.
+func hPlane(src plane, wx weights, w int) []uint16 {
+	mid := make([]uint16, w*src.h)
+	for y := 0; y < src.h; y++ {
+		horizontal16Row(src, y, mid[y*w:(y+1)*w], &wx)
+	}
+	return mid
+}
+
+// TestFusedMatchesTwoPasses: fused16's sliding window gives the bytes of
+// the two passes over a whole intermediate plane, with the kernels on and
+// off, for ratios where the window slides often, rarely, and where one
+// output row's taps are wider than the window.
+func TestFusedMatchesTwoPasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct{ sw, sh, w, h int }{
+		{300, 700, 143, 333}, {64, 2000, 30, 9}, {97, 500, 97, 480}, {50, 90, 20, 89},
+	} {
+		pix := make([]uint8, c.sw*c.sh)
+		for i := range pix {
+			pix[i] = uint8(rng.IntN(256))
+		}
+		src := plane{pix: pix, stride: c.sw, w: c.sw, h: c.sh}
+		for _, on := range []bool{true, false} {
+			withSIMD(on, func() {
+				wx := makeWeights(c.sw, c.w, float64(c.sw)/float64(c.w), Lanczos3)
+				wx.forSIMD(true)
+				wy := makeWeights(c.sh, c.h, float64(c.sh)/float64(c.h), Lanczos3)
+				wy.forSIMD(false)
+				mid := hPlane(src, wx, c.w)
+				want := make([]uint8, c.w*c.h)
+				acc := make([]int32, c.w)
+				for y := 0; y < c.h; y++ {
+					vertical16Row(mid[wy.start[y]*c.w:], c.w, want[y*c.w:(y+1)*c.w], &wy, y, acc)
+				}
+				got := plane{pix: make([]uint8, c.w*c.h), stride: c.w, w: c.w, h: c.h}
+				fused16(src, got, wx, wy, 0, c.h/3)
+				fused16(src, got, wx, wy, c.h/3, c.h) // two bands, as parallel cuts them
+				if !bytes.Equal(got.pix, want) {
+					t.Errorf("%+v, kernels %v: fused16 differs from the two passes", c, on)
+				}
+			})
+		}
+	}
 }
