@@ -495,45 +495,64 @@ func (e *encoder) entropy(lo, hi int) []byte {
 // bitWriter packs codes MSB first and stuffs a zero after every 0xFF.
 type bitWriter struct {
 	buf []byte
-	acc uint64
+	acc uint64 // the pending bits are the n lowest
 	n   uint
 }
 
+// put appends the size (<= 32) low bits of code. Whole 32-bit words
+// leave at once unless one of their bytes needs stuffing.
 func (bw *bitWriter) put(code uint32, size uint8) {
 	bw.acc = bw.acc<<size | uint64(code)&(1<<size-1)
 	bw.n += uint(size)
-	for bw.n >= 8 {
-		bw.n -= 8
-		b := byte(bw.acc >> bw.n)
-		if b == 0xFF {
-			bw.buf = append(bw.buf, 0xFF, 0x00)
-		} else {
-			bw.buf = append(bw.buf, b)
-		}
+	if bw.n < 32 {
+		return
+	}
+	bw.n -= 32
+	v := uint32(bw.acc >> bw.n)
+	if x := ^v; (x-0x01010101)&^x&0x80808080 == 0 { // no 0xFF byte
+		bw.buf = binary.BigEndian.AppendUint32(bw.buf, v)
+		return
+	}
+	for i := 24; i >= 0; i -= 8 {
+		bw.byte(byte(v >> i))
 	}
 }
 
-// flush pads the last byte with ones.
+func (bw *bitWriter) byte(b byte) {
+	if b == 0xFF {
+		bw.buf = append(bw.buf, 0xFF, 0x00)
+	} else {
+		bw.buf = append(bw.buf, b)
+	}
+}
+
+// flush writes the pending bits, the last byte padded with ones.
 func (bw *bitWriter) flush() {
-	if bw.n > 0 {
-		bw.put(1<<(8-bw.n)-1, uint8(8-bw.n))
+	if pad := (8 - bw.n%8) % 8; pad > 0 {
+		bw.acc = bw.acc<<pad | 1<<pad - 1
+		bw.n += pad
+	}
+	for bw.n >= 8 {
+		bw.n -= 8
+		bw.byte(byte(bw.acc >> bw.n))
 	}
 	bw.acc, bw.n = 0, 0
 }
 
+// symbol writes Huffman symbol sym of h, then the low sym&15 bits of v
+// (JPEG's magnitude bits: one's complement for negatives), in one put.
+func (bw *bitWriter) symbol(h *huffCode, sym uint8, v int16) {
+	s := sym & 15
+	u := int32(v)
+	if u < 0 {
+		u-- // one's complement for negatives
+	}
+	bw.put(uint32(h.code[sym])<<s|uint32(u)&(1<<s-1), h.size[sym]+s)
+}
+
 // block writes one quantised block (natural order; nz its zigzagMask).
 func (bw *bitWriter) block(c *[64]int16, nz uint64, dc, ac *huffCode) {
-	put := func(h *huffCode, sym uint8, v int16) {
-		bw.put(uint32(h.code[sym]), h.size[sym])
-		if s := sym & 15; s > 0 {
-			u := int32(v)
-			if u < 0 {
-				u-- // one's complement for negatives
-			}
-			bw.put(uint32(u), s)
-		}
-	}
-	put(dc, bitLen(c[0]), c[0])
+	bw.symbol(dc, bitLen(c[0]), c[0])
 	last := 0
 	for m := nz; m != 0; m &= m - 1 {
 		k := bits.TrailingZeros64(m)
@@ -543,7 +562,7 @@ func (bw *bitWriter) block(c *[64]int16, nz uint64, dc, ac *huffCode) {
 			run -= 16
 		}
 		v := c[zigzag[k]]
-		put(ac, uint8(run<<4)|bitLen(v), v)
+		bw.symbol(ac, uint8(run<<4)|bitLen(v), v)
 		last = k
 	}
 	if last != 63 {
