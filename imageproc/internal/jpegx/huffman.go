@@ -1,6 +1,9 @@
 package jpegx
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 const lutBits = 11
 
@@ -118,6 +121,19 @@ type bitReader struct {
 }
 
 func (br *bitReader) fill() {
+	// Fast path: the next eight bytes hold no 0xFF (so neither stuffing
+	// nor a marker): take as many whole bytes as fit at once, leaving what
+	// the byte loop below would.
+	if !br.marker && br.pos+8 <= len(br.data) {
+		x := binary.BigEndian.Uint64(br.data[br.pos:])
+		if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+			nb := (64 - br.n) / 8
+			br.acc |= x >> (64 - 8*nb) << (64 - br.n - 8*nb)
+			br.pos += int(nb)
+			br.n += 8 * nb
+			return
+		}
+	}
 	for br.n <= 56 {
 		var b byte
 		if !br.marker && br.pos < len(br.data) {

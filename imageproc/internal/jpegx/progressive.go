@@ -1,6 +1,9 @@
 package jpegx
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // Progressive JPEG (ITU T.81 G.1.2): the coefficients of every block
 // arrive over several scans (DC first, then bands of AC, then refinement
@@ -97,11 +100,13 @@ func (d *decoder) progressiveScan(p []byte) error {
 // skipEntropy returns the offset of the next marker that is not a restart.
 func (d *decoder) skipEntropy(pos int) int {
 	for pos+1 < len(d.data) {
-		if d.data[pos] == 0xFF {
-			m := d.data[pos+1]
-			if m != 0x00 && m != 0xFF && (m < 0xD0 || m > 0xD7) {
-				return pos
-			}
+		i := bytes.IndexByte(d.data[pos:len(d.data)-1], 0xFF) // (vectorised)
+		if i < 0 {
+			break
+		}
+		pos += i
+		if m := d.data[pos+1]; m != 0x00 && m != 0xFF && (m < 0xD0 || m > 0xD7) {
+			return pos
 		}
 		pos++
 	}

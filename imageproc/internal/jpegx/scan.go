@@ -125,31 +125,41 @@ func (d *decoder) decodeBlock(c *component, q *[64]int32, blk *[64]int32, need *
 	c.pred += diff
 	blk[0] = c.pred * q[0]
 	acs := false
+	// The AC loop keeps the bit buffer in locals (the compiler cannot
+	// keep br's fields in registers across the stores into blk) and
+	// hands them back around the calls that use br.
+	acc, n := br.acc, br.n
+	fast := &c.ac.fastAC
 	for k := 1; k < 64; {
-		if br.n < 32 {
+		if n < 32 {
+			br.acc, br.n = acc, n
 			br.fill()
+			acc, n = br.acc, br.n
 		}
-		if fa := c.ac.fastAC[br.acc>>(64-lutBits)]; fa != 0 {
+		if fa := fast[acc>>(64-lutBits)]; fa != 0 {
 			l := uint(fa & 15)
-			br.acc <<= l
-			br.n -= l
+			acc <<= l
+			n -= l
 			k += int(fa>>4) & 15
 			if k > 63 {
+				br.acc, br.n = acc, n
 				return false, fmt.Errorf("%w: AC run past the block", ErrFormat)
 			}
 			if need[k] {
-				blk[zigzag[k]] = int32(fa>>8) * q[k]
+				blk[zigzag[k]&63] = int32(fa>>8) * q[k]
 				acs = true
 			}
 			k++
 			continue
 		}
+		br.acc, br.n = acc, n
 		rs, err := br.decodeHuff(c.ac)
 		if err != nil {
 			return false, err
 		}
 		r, s := int(rs>>4), uint(rs&15)
 		if s == 0 {
+			acc, n = br.acc, br.n
 			if r != 15 {
 				break
 			}
@@ -161,13 +171,15 @@ func (d *decoder) decodeBlock(c *component, q *[64]int32, blk *[64]int32, need *
 			return false, fmt.Errorf("%w: AC run past the block", ErrFormat)
 		}
 		if need[k] {
-			blk[zigzag[k]] = br.receiveExtend(s) * q[k]
+			blk[zigzag[k]&63] = br.receiveExtend(s) * q[k]
 			acs = true
 		} else {
 			br.skip(s)
 		}
+		acc, n = br.acc, br.n
 		k++
 	}
+	br.acc, br.n = acc, n
 	return acs, br.err
 }
 
