@@ -48,6 +48,9 @@ func idctFor(n int) idctFunc {
 		}
 		return idct8
 	case 4:
+		if useSIMD {
+			return idct4SIMD
+		}
 		return idct4
 	case 2:
 		return idct2

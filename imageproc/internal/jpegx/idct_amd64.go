@@ -17,6 +17,9 @@ type idctConsts [22][8]int32
 //go:noescape
 func idct8AVX2(blk *[64]int32, dst *uint8, stride int, k *idctConsts)
 
+//go:noescape
+func idct4AVX2(blk *[64]int32, dst *uint8, stride int, k *idctConsts)
+
 var idct8Consts = func() *idctConsts {
 	const k0, k1, k3 = 1448, 1892, 784 // idct8's
 	k := new(idctConsts)
@@ -39,6 +42,12 @@ var idct8Consts = func() *idctConsts {
 	k[21] = [8]int32{0, 4, 1, 5, 2, 6, 3, 7}
 	return k
 }()
+
+// idct4SIMD is idct4 through the kernel.
+func idct4SIMD(blk *[64]int32, dst []uint8, stride int) {
+	_ = dst[3*stride+3]
+	idct4AVX2(blk, &dst[0], stride, idct8Consts)
+}
 
 // idct8SIMD is idct8 through the kernel.
 func idct8SIMD(blk *[64]int32, dst []uint8, stride int) {

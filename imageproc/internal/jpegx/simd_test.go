@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestIDCT8SIMDMatchesGo: the AVX2 kernel writes idct8's bytes for random
+// TestIDCT8SIMDMatchesGo: the AVX2 kernels write idct8's and idct4's bytes for random
 // blocks: sparse ones like real photos' (zero rows, zero tails), dense
 // ones, coefficients at the dequantised extremes (clamping both ways) and
 // values past them (a corrupt file's, whose sums wrap the same way).
@@ -52,6 +52,13 @@ func TestIDCT8SIMDMatchesGo(t *testing.T) {
 		idct8(&b2, want, stride)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("block %d %v:\nkernel %v\nGo     %v", i, in, got, want)
+		}
+		b2 = in // idct4 reads the 4x4 corner
+		idct4SIMD(&b2, got, stride)
+		b2 = in
+		idct4(&b2, want, stride)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("block %d %v, 4x4:\nkernel %v\nGo     %v", i, in, got, want)
 		}
 	}
 }
