@@ -89,7 +89,7 @@ func Start(bin, dir string, env ...string) (*Server, error) {
 
 // start is one attempt of Start; taken reports that the port was gone.
 func start(bin, dir string, env []string) (s *Server, taken bool, err error) {
-	port, err := freePort()
+	port, err := probePort()
 	if err != nil {
 		return nil, false, err
 	}
@@ -264,6 +264,9 @@ func (s *Server) Healthy(ctx context.Context) error {
 	}
 	return nil
 }
+
+// probePort is freePort; a test makes it hand out a taken port.
+var probePort = freePort
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
