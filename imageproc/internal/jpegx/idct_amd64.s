@@ -36,6 +36,17 @@
 	VMOVDQA Y14, Y6 \
 	VMOVDQA Y15, Y7
 
+// ODD sums c0*Y1 + c1*Y3 + c2*Y5 + c3*Y7 (constants at those offsets of
+// DX) into acc, through tmp: one odd output of idct8's butterfly.
+#define ODD(c0, c1, c2, c3, acc, tmp) \
+	VPMULLD c0(DX), Y1, acc \
+	VPMULLD c1(DX), Y3, tmp \
+	VPADDD tmp, acc, acc \
+	VPMULLD c2(DX), Y5, tmp \
+	VPADDD tmp, acc, acc \
+	VPMULLD c3(DX), Y7, tmp \
+	VPADDD tmp, acc, acc
+
 // PASS is one pass of idct8's butterfly on eight vectors Y0..Y7 (the
 // eight inputs, one transform per lane), plus the constant at add, shifted
 // right by shift: outputs 0..7 in Y9 Y11 Y13 Y15 Y14 Y12 Y10 Y8.
@@ -59,34 +70,10 @@
 	VPADDD Y12, Y2, Y2 \
 	VPSUBD Y11, Y9, Y4 \
 	VPADDD Y12, Y4, Y4 \
-	VPMULLD 96(DX), Y1, Y8 \
-	VPMULLD 128(DX), Y3, Y9 \
-	VPADDD Y9, Y8, Y8 \
-	VPMULLD 160(DX), Y5, Y9 \
-	VPADDD Y9, Y8, Y8 \
-	VPMULLD 192(DX), Y7, Y9 \
-	VPADDD Y9, Y8, Y8 \
-	VPMULLD 224(DX), Y1, Y10 \
-	VPMULLD 256(DX), Y3, Y11 \
-	VPADDD Y11, Y10, Y10 \
-	VPMULLD 288(DX), Y5, Y11 \
-	VPADDD Y11, Y10, Y10 \
-	VPMULLD 320(DX), Y7, Y11 \
-	VPADDD Y11, Y10, Y10 \
-	VPMULLD 352(DX), Y1, Y12 \
-	VPMULLD 384(DX), Y3, Y13 \
-	VPADDD Y13, Y12, Y12 \
-	VPMULLD 416(DX), Y5, Y13 \
-	VPADDD Y13, Y12, Y12 \
-	VPMULLD 448(DX), Y7, Y13 \
-	VPADDD Y13, Y12, Y12 \
-	VPMULLD 544(DX), Y1, Y14 \
-	VPMULLD 576(DX), Y3, Y15 \
-	VPADDD Y15, Y14, Y14 \
-	VPMULLD 608(DX), Y5, Y15 \
-	VPADDD Y15, Y14, Y14 \
-	VPMULLD 640(DX), Y7, Y15 \
-	VPADDD Y15, Y14, Y14 \
+	ODD(96, 128, 160, 192, Y8, Y9) \
+	ODD(224, 256, 288, 320, Y10, Y11) \
+	ODD(352, 384, 416, 448, Y12, Y13) \
+	ODD(544, 576, 608, 640, Y14, Y15) \
 	VPADDD Y8, Y0, Y9 \
 	VPSUBD Y8, Y0, Y8 \
 	VPADDD Y10, Y2, Y11 \

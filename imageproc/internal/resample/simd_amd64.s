@@ -12,6 +12,45 @@ GLOBL max16<>(SB), RODATA|NOPTR, $4
 DATA round20<>+0(SB)/4, $524288 // vertical16: 1 << (fracBits + midBits - 1)
 GLOBL round20<>(SB), RODATA|NOPTR, $4
 
+// TAPS16 loads the 16 samples from in + starts[s/4] (zero-extended) into
+// y and multiplies them by the 16 weights at wts + w, summing pairs.
+#define TAPS16(s, w, y) \
+	MOVLQSX s(BX), AX \
+	VPMOVZXBW (SI)(AX*1), y \
+	VPMADDWD w(DX), y, y
+
+// TAPS8 is TAPS16 for two outputs of 8 taps, one per lane of y (x is
+// its low half, t a scratch register).
+#define TAPS8(s0, s1, w, x, t, y) \
+	MOVLQSX s0(BX), AX \
+	VPMOVZXBW (SI)(AX*1), x \
+	MOVLQSX s1(BX), AX \
+	VPMOVZXBW (SI)(AX*1), t \
+	VINSERTI128 $1, t, y, y \
+	VPMADDWD w(DX), y, y
+
+// STORE16 rounds, shifts and clamps the eight sums in Y0 as horizontal16Row
+// does and stores them as 16-bit samples at DI.
+#define STORE16 \
+	VPADDD Y14, Y0, Y0 \
+	VPSRAD $8, Y0, Y0 \
+	VPMAXSD Y13, Y0, Y0 \
+	VPMINSD Y12, Y0, Y0 \
+	VPACKUSDW Y0, Y0, Y0 \
+	VPERMQ $0x08, Y0, Y0 \
+	VMOVDQU X0, (DI)
+
+// MADDROWS adds the 16 samples of Y3 and those of next (the next row, or
+// zero), weighted by the pair of weights in Y2, to the sums in Y0 (columns
+// 0-3, 8-11) and Y1 (4-7, 12-15).
+#define MADDROWS(next) \
+	VPUNPCKLWD next, Y3, Y5 \
+	VPUNPCKHWD next, Y3, Y6 \
+	VPMADDWD Y2, Y5, Y5 \
+	VPMADDWD Y2, Y6, Y6 \
+	VPADDD Y5, Y0, Y0 \
+	VPADDD Y6, Y1, Y1
+
 // func hRow16K16(in *uint8, starts *int32, wts *int16, out *uint16, n int)
 // out[x] for x < n (a multiple of 8): 16 taps from in[starts[x]:].
 TEXT ·hRow16K16(SB), NOSPLIT, $0-40
@@ -27,30 +66,14 @@ TEXT ·hRow16K16(SB), NOSPLIT, $0-40
 k16loop:
 	CMPQ CX, $8
 	JLT  k16done
-	MOVLQSX 0(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y0
-	VPMADDWD 0(DX), Y0, Y0
-	MOVLQSX 4(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y1
-	VPMADDWD 32(DX), Y1, Y1
-	MOVLQSX 8(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y2
-	VPMADDWD 64(DX), Y2, Y2
-	MOVLQSX 12(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y3
-	VPMADDWD 96(DX), Y3, Y3
-	MOVLQSX 16(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y4
-	VPMADDWD 128(DX), Y4, Y4
-	MOVLQSX 20(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y5
-	VPMADDWD 160(DX), Y5, Y5
-	MOVLQSX 24(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y6
-	VPMADDWD 192(DX), Y6, Y6
-	MOVLQSX 28(BX), AX
-	VPMOVZXBW (SI)(AX*1), Y7
-	VPMADDWD 224(DX), Y7, Y7
+	TAPS16(0, 0, Y0)
+	TAPS16(4, 32, Y1)
+	TAPS16(8, 64, Y2)
+	TAPS16(12, 96, Y3)
+	TAPS16(16, 128, Y4)
+	TAPS16(20, 160, Y5)
+	TAPS16(24, 192, Y6)
+	TAPS16(28, 224, Y7)
 
 	// Reduce eight vectors of eight partial sums to one of eight sums.
 	VPHADDD Y1, Y0, Y0
@@ -63,13 +86,7 @@ k16loop:
 	VPERM2I128 $0x31, Y4, Y0, Y2
 	VPADDD Y2, Y1, Y0
 
-	VPADDD Y14, Y0, Y0
-	VPSRAD $8, Y0, Y0
-	VPMAXSD Y13, Y0, Y0
-	VPMINSD Y12, Y0, Y0
-	VPACKUSDW Y0, Y0, Y0
-	VPERMQ $0x08, Y0, Y0
-	VMOVDQU X0, (DI)
+	STORE16
 
 	ADDQ $32, BX
 	ADDQ $256, DX
@@ -97,42 +114,16 @@ TEXT ·hRow16K8(SB), NOSPLIT, $0-40
 k8loop:
 	CMPQ CX, $8
 	JLT  k8done
-	MOVLQSX 0(BX), AX
-	VPMOVZXBW (SI)(AX*1), X0
-	MOVLQSX 16(BX), AX
-	VPMOVZXBW (SI)(AX*1), X8
-	VINSERTI128 $1, X8, Y0, Y0
-	VPMADDWD 0(DX), Y0, Y0
-	MOVLQSX 4(BX), AX
-	VPMOVZXBW (SI)(AX*1), X1
-	MOVLQSX 20(BX), AX
-	VPMOVZXBW (SI)(AX*1), X9
-	VINSERTI128 $1, X9, Y1, Y1
-	VPMADDWD 32(DX), Y1, Y1
-	MOVLQSX 8(BX), AX
-	VPMOVZXBW (SI)(AX*1), X2
-	MOVLQSX 24(BX), AX
-	VPMOVZXBW (SI)(AX*1), X10
-	VINSERTI128 $1, X10, Y2, Y2
-	VPMADDWD 64(DX), Y2, Y2
-	MOVLQSX 12(BX), AX
-	VPMOVZXBW (SI)(AX*1), X3
-	MOVLQSX 28(BX), AX
-	VPMOVZXBW (SI)(AX*1), X11
-	VINSERTI128 $1, X11, Y3, Y3
-	VPMADDWD 96(DX), Y3, Y3
+	TAPS8(0, 16, 0, X0, X8, Y0)
+	TAPS8(4, 20, 32, X1, X9, Y1)
+	TAPS8(8, 24, 64, X2, X10, Y2)
+	TAPS8(12, 28, 96, X3, X11, Y3)
 
 	VPHADDD Y1, Y0, Y0
 	VPHADDD Y3, Y2, Y2
 	VPHADDD Y2, Y0, Y0 // [a b c d | e f g h]
 
-	VPADDD Y14, Y0, Y0
-	VPSRAD $8, Y0, Y0
-	VPMAXSD Y13, Y0, Y0
-	VPMINSD Y12, Y0, Y0
-	VPACKUSDW Y0, Y0, Y0
-	VPERMQ $0x08, Y0, Y0
-	VMOVDQU X0, (DI)
+	STORE16
 
 	ADDQ $32, BX
 	ADDQ $128, DX
@@ -174,12 +165,7 @@ vpair:
 	VPBROADCASTD (R12), Y2
 	VMOVDQU (R11), Y3
 	VMOVDQU (R11)(R8*1), Y4
-	VPUNPCKLWD Y4, Y3, Y5
-	VPUNPCKHWD Y4, Y3, Y6
-	VPMADDWD Y2, Y5, Y5
-	VPMADDWD Y2, Y6, Y6
-	VPADDD Y5, Y0, Y0
-	VPADDD Y6, Y1, Y1
+	MADDROWS(Y4)
 	ADDQ R10, R11
 	ADDQ $4, R12
 	SUBQ $2, R13
@@ -190,12 +176,7 @@ vodd:
 	JLT  vstore
 	VPBROADCASTD (R12), Y2
 	VMOVDQU (R11), Y3
-	VPUNPCKLWD Y13, Y3, Y5
-	VPUNPCKHWD Y13, Y3, Y6
-	VPMADDWD Y2, Y5, Y5
-	VPMADDWD Y2, Y6, Y6
-	VPADDD Y5, Y0, Y0
-	VPADDD Y6, Y1, Y1
+	MADDROWS(Y13)
 
 vstore:
 	VPADDD Y14, Y0, Y0
