@@ -9,4 +9,6 @@ func hRow16K16(in *uint8, starts *int32, wts *int16, out *uint16, n int) { panic
 
 func hRow16K8(in *uint8, starts *int32, wts *int16, out *uint16, n int) { panic("no SIMD kernels") }
 
-func vRow16(src *uint16, stride int, wts *int32, taps int, out *uint8, n int) { panic("no SIMD kernels") }
+func vRow16(src *uint16, stride int, wts *int32, taps int, out *uint8, n int) {
+	panic("no SIMD kernels")
+}

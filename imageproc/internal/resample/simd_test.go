@@ -30,7 +30,7 @@ func TestSIMDMatchesGo(t *testing.T) {
 		{1008, 33, 960, 31, 5},
 		{101, 77, 37, 29, 3},
 		{64, 64, 63, 17, 0},
-		{40, 300, 19, 9, 1}, // 24 taps vertically, 5 horizontally
+		{40, 300, 19, 9, 1},  // 24 taps vertically, 5 horizontally
 		{200, 20, 13, 20, 0}, // > 16 taps: horizontal in Go, vertical copies
 		{17, 9, 16, 8, 0},
 	}
