@@ -45,8 +45,12 @@ CXX="clang++-14 --target=wasm32-wasi"
 # loops of the inverse transforms, prediction and filters vectorise. No
 # threads (compat/ stands in for pthread.h and <mutex>), no exceptions;
 # motion.cc includes <signal.h> but uses nothing of it (_WASI_EMULATED_SIGNAL).
-FLAGS="-O3 -DNDEBUG -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext -ffile-prefix-map=$work=. \
-	-DLIBDE265_STATIC_BUILD -DHAVE_POSIX_MEMALIGN -D_WASI_EMULATED_SIGNAL -I$here/compat -Isrc -Isrc/libde265"
+# HAVE_SSE4_1: libde265 pads its planes for 16-byte vector access and calls
+# init_acceleration_functions_sse, which accel.cc defines: the inverse DCTs
+# of x86/sse-dct.cc, whose SSE2 intrinsics compat/emmintrin.h maps to
+# WebAssembly SIMD.
+FLAGS="-O3 -DNDEBUG -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext -ffile-prefix-map=$work=. -ffile-prefix-map=$here=de265 \
+	-DLIBDE265_STATIC_BUILD -DHAVE_POSIX_MEMALIGN -D_WASI_EMULATED_SIGNAL -DHAVE_SSE4_1 -I$here/compat -Isrc -Isrc/libde265"
 
 sed -e 's/@NUMERIC_VERSION@/0x01001100/' -e "s/@PACKAGE_VERSION@/$VERSION/" \
 	src/libde265/de265-version.h.in > src/libde265/de265-version.h
@@ -62,6 +66,10 @@ objs=
 for s in $SRCS; do
 	$CXX $FLAGS -std=c++11 -fno-exceptions -fno-rtti -Wno-unused-variable -c src/libde265/$s.cc -o obj/$s.o
 	objs="$objs obj/$s.o"
+done
+for s in x86/sse-dct "$here/accel"; do
+	$CXX $FLAGS -std=c++11 -fno-exceptions -fno-rtti -Wno-unused-variable -c $(echo "$s" | sed 's|^x86|src/libde265/x86|').cc -o obj/$(basename "$s").o
+	objs="$objs obj/$(basename "$s").o"
 done
 $CC $FLAGS -c "$here/tile.c" -o obj/tile.o
 

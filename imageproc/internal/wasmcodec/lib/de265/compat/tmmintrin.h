@@ -1,0 +1,2 @@
+/* tmmintrin.h for wasm32: see emmintrin.h */
+#include <emmintrin.h>
