@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ type heifItem struct {
 type heifMeta struct {
 	src     []byte
 	primary uint32          // pitm
-	aux     map[uint32]bool // items some auxl/prem reference points to (alpha, depth)
+	alpha   map[uint32]bool // items with an alpha plane (an auxl item of an alpha auxC type, or prem)
 	items   map[uint32]*heifItem
 	order   []uint32
 	ipco    []heifBox
@@ -137,7 +138,7 @@ func heifMetaOf(src []byte) (*heifMeta, error) {
 // parseHEIFMeta reads the item table of a meta box body (after its
 // version and flags).
 func parseHEIFMeta(src, meta []byte) (*heifMeta, error) {
-	m := &heifMeta{src: src, items: map[uint32]*heifItem{}, aux: map[uint32]bool{}}
+	m := &heifMeta{src: src, items: map[uint32]*heifItem{}, alpha: map[uint32]bool{}}
 	item := func(id uint32) *heifItem {
 		it := m.items[id]
 		if it == nil {
@@ -298,9 +299,9 @@ func parseHEIFMeta(src, meta []byte) (*heifMeta, error) {
 			if r.err != nil {
 				return nil, errors.New("short iref box")
 			}
-			if typ == "auxl" || typ == "prem" {
-				for _, id := range to {
-					m.aux[id] = true
+			if typ == "prem" || typ == "auxl" && m.isAlpha(from) {
+				for _, id := range append(to, from) {
+					m.alpha[id] = true // prem points from the picture to its alpha, auxl the other way
 				}
 			}
 			if it := m.items[from]; it != nil && typ == "dimg" {
@@ -312,6 +313,26 @@ func parseHEIFMeta(src, meta []byte) (*heifMeta, error) {
 		}
 	}
 	return m, nil
+}
+
+// isAlpha says whether item id is an alpha plane by its auxC type (HEIF's
+// and HEVC's names for alpha; others are depth maps, HDR gain maps and
+// mattes, which a picture is shown without).
+func (m *heifMeta) isAlpha(id uint32) bool {
+	it := m.items[id]
+	if it == nil {
+		return false
+	}
+	c, ok := m.prop(it, "auxC")
+	if !ok || len(c) < 4 {
+		return true // an auxiliary image of no stated kind: taken as alpha, the cautious choice
+	}
+	urn, _, _ := bytes.Cut(c[4:], []byte{0})
+	switch string(urn) {
+	case "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", "urn:mpeg:hevc:2015:auxid:1", "urn:mpeg:avc:2015:auxid:1":
+		return true
+	}
+	return false
 }
 
 // data returns an item's bytes (its extents joined), charging them to a

@@ -18,8 +18,10 @@ import (
 // (wasmcodec.DecodeHEVC, no libheif), on both cores (one WebAssembly
 // instance each), straight into the planes of the whole picture, and turns
 // the result as the grid's irot says. A single-image HEIC is a grid of one
-// tile. Anything else (alpha, cropping, mirroring, 10-bit, 4:2:2/4:4:4,
-// non-HEVC tiles) goes to libheif whole.
+// tile; auxiliary images other than alpha (an iPhone's depth map or HDR
+// gain map) are left out, as libheif leaves them out. Anything else (alpha,
+// cropping, mirroring, 10-bit, 4:2:2/4:4:4, non-HEVC tiles) goes to
+// libheif whole.
 
 // heicGrid is a primary image whose tiles can be decoded alone.
 type heicGrid struct {
@@ -38,8 +40,8 @@ func parseHEICGrid(src []byte) (g *heicGrid, ok bool) {
 		return nil, false
 	}
 	p := m.items[m.primary]
-	if p == nil || (p.typ != "grid" && p.typ != "hvc1") || m.aux[m.primary] || len(p.dimg) > maxGridTiles {
-		return nil, false // alpha or depth planes belong to the picture: libheif
+	if p == nil || (p.typ != "grid" && p.typ != "hvc1") || m.alpha[m.primary] || len(p.dimg) > maxGridTiles {
+		return nil, false // an alpha plane belongs to the picture: libheif (a depth map or gain map does not)
 	}
 	g = &heicGrid{orientation: 1}
 	for _, i := range p.props {

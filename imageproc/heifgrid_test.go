@@ -160,3 +160,39 @@ func TestHEICTileInstancesReused(t *testing.T) {
 		}
 	}
 }
+
+// TestHEICGridAuxiliaryImages: an iPhone's depth map or HDR gain map
+// (auxl items of their own auxC types) does not keep its photo off the
+// tile path, and the photo decodes as without it; an alpha plane does.
+func TestHEICGridAuxiliaryImages(t *testing.T) {
+	plain, err := decodeHEIC(context.Background(), heifGrid(t, 2, 2, 600, 400, 600, 400))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		urn   string
+		tiles bool
+	}{
+		{"urn:com:apple:photo:2020:aux:hdrgainmap", true},
+		{"urn:mpeg:hevc:2015:auxid:2", true}, // depth
+		{"urn:mpeg:hevc:2015:auxid:1", false},
+		{"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", false},
+	} {
+		t.Run(tc.urn, func(t *testing.T) {
+			src := heifGrid(t, 2, 2, 600, 400, 600, 400, tc.urn)
+			if _, ok := parseHEICGrid(src); ok != tc.tiles {
+				t.Fatalf("taken tile by tile: %v, want %v", ok, tc.tiles)
+			}
+			if !tc.tiles {
+				return
+			}
+			got, err := decodeHEIC(context.Background(), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(toRGBA(got).Pix, toRGBA(plain).Pix) {
+				t.Error("the picture differs from the same grid without the auxiliary image")
+			}
+		})
+	}
+}

@@ -231,8 +231,10 @@ func TestHEIFHeadersThatLieAreRefused(t *testing.T) {
 
 // heifGrid builds a HEIC whose primary item is a grid of phone.heic's
 // 320x240 HEVC item, cols x rows tiles, output w x h, with the grid's
-// ispe saying ispeW x ispeH.
-func heifGrid(t testing.TB, cols, rows, w, h, ispeW, ispeH int) []byte {
+// ispe saying ispeW x ispeH; with aux, one more 320x240 HEVC item is an
+// auxiliary image (auxl) of the grid, of that auxC type (alpha, depth,
+// an HDR gain map).
+func heifGrid(t testing.TB, cols, rows, w, h, ispeW, ispeH int, aux ...string) []byte {
 	src := fixture(t, "phone.heic")
 	box := func(typ string, body ...[]byte) []byte {
 		b := binary.BigEndian.AppendUint32(nil, uint32(8+len(bytes.Join(body, nil))))
@@ -253,35 +255,44 @@ func heifGrid(t testing.TB, cols, rows, w, h, ispeW, ispeH int) []byte {
 		t.Fatal(err)
 	}
 	hvcC, _ := m.prop(hevc, "hvcC")
+	ispe := func(w, h int) []byte { return box("ispe", full(0), u32(w), u32(h)) }
 	tiles := cols * rows
+	hevcItems := tiles + len(aux) // the tiles, then the auxiliary image
 	infe := func(id int, typ string) []byte { return box("infe", full(2), u16(id), u16(0), []byte(typ)) }
-	entries := [][]byte{full(0), u16(1 + tiles), infe(1, "grid")}
-	for i := 0; i < tiles; i++ {
+	entries := [][]byte{full(0), u16(1 + hevcItems), infe(1, "grid")}
+	for i := 0; i < hevcItems; i++ {
 		entries = append(entries, infe(2+i, "hvc1"))
 	}
 	grid := []byte{0, 0, byte(rows - 1), byte(cols - 1)}
 	grid = append(append(grid, u16(w)...), u16(h)...)
 	// iloc v1: offset 4, length 4, base 0; item 1 in idat, the tiles share the HEVC data
 	const mdatAt = 4096 // the mdat is placed here, after padding
-	iloc := [][]byte{full(1), {0x44, 0x00}, u16(1 + tiles), u16(1), u16(1), u16(0), u16(1), u32(0), u32(len(grid))}
-	for i := 0; i < tiles; i++ {
+	iloc := [][]byte{full(1), {0x44, 0x00}, u16(1 + hevcItems), u16(1), u16(1), u16(0), u16(1), u32(0), u32(len(grid))}
+	for i := 0; i < hevcItems; i++ {
 		iloc = append(iloc, u16(2+i), u16(0), u16(0), u16(1), u32(mdatAt+8), u32(len(data)))
 	}
 	dimg := [][]byte{u16(1), u16(tiles)}
-	ipma := [][]byte{full(0), u32(1 + tiles), u16(1), {1, 0x83}}
+	ipma := [][]byte{full(0), u32(1 + hevcItems), u16(1), {1, 0x83}}
 	for i := 0; i < tiles; i++ {
 		dimg = append(dimg, u16(2+i))
 		ipma = append(ipma, u16(2+i), []byte{2, 0x81, 0x82})
 	}
-	ispe := func(w, h int) []byte { return box("ispe", full(0), u32(w), u32(h)) }
+	iref := [][]byte{full(0), box("dimg", dimg...)}
+	props := [][]byte{box("hvcC", hvcC), ispe(320, 240), ispe(ispeW, ispeH)}
+	for _, urn := range aux {
+		id := 2 + tiles
+		ipma = append(ipma, u16(id), []byte{3, 0x81, 0x82, 0x84})
+		iref = append(iref, box("auxl", u16(id), u16(1), u16(1)))
+		props = append(props, box("auxC", full(0), []byte(urn), []byte{0}))
+	}
 	file := box("ftyp", []byte("heic"), u32(0), []byte("mif1heic"))
 	file = append(file, box("meta", full(0),
 		box("hdlr", full(0), u32(0), []byte("pict"), make([]byte, 13)),
 		box("pitm", full(0), u16(1)),
 		box("iinf", entries...),
 		box("iloc", iloc...),
-		box("iref", full(0), box("dimg", dimg...)),
-		box("iprp", box("ipco", box("hvcC", hvcC), ispe(320, 240), ispe(ispeW, ispeH)), box("ipma", ipma...)),
+		box("iref", iref...),
+		box("iprp", box("ipco", props...), box("ipma", ipma...)),
 		box("idat", grid),
 	)...)
 	if len(file) > mdatAt-8 {
