@@ -196,3 +196,46 @@ func TestHEICGridAuxiliaryImages(t *testing.T) {
 		})
 	}
 }
+
+// TestHEVCStreamSurvivesCorruption: libde265 reads a hostile tile stream
+// (a parameter set, slice header or length byte overwritten) to an error or
+// to a picture whose planes lie inside the module's memory, never further;
+// and the instances that read it decode the clean stream as before.
+func TestHEVCStreamSurvivesCorruption(t *testing.T) {
+	g, ok := parseHEICGrid(fixture(t, "phone.heic"))
+	if !ok {
+		t.Fatal("phone.heic not taken as one tile")
+	}
+	clean := g.tiles[0]
+	hash := func(nals []byte) (string, error) {
+		h := sha256.New()
+		err := wasmcodec.DecodeHEVC(context.Background(), nals, func(p *wasmcodec.HEVCPicture) error {
+			bpp := (p.LumaDepth + 7) / 8
+			if len(p.Y) < (p.Height-1)*p.YStride+p.Width*bpp {
+				t.Fatalf("a %dx%d picture with %d bytes of luma at stride %d", p.Width, p.Height, len(p.Y), p.YStride)
+			}
+			for y := 0; y < p.Height; y++ {
+				h.Write(p.Y[y*p.YStride:][:p.Width*bpp])
+			}
+			return nil
+		})
+		return hex.EncodeToString(h.Sum(nil)), err
+	}
+	want, err := hash(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := max(1, len(clean)/120)
+	for i := 0; i < len(clean); i += step {
+		for _, v := range []byte{0x00, 0xFF} {
+			b := bytes.Clone(clean)
+			b[i] = v
+			hash(b) // an error or a picture; the callback checks the planes
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if got, err := hash(clean); err != nil || got != want {
+			t.Fatalf("the clean stream after the corrupt ones: %v, luma hash %s, want %s", err, got, want)
+		}
+	}
+}
