@@ -45,9 +45,9 @@ func FillCodecCache(dir string) error {
 	return wasmcodec.CacheError()
 }
 
-// decodeHEIC decodes a grid's tiles on both cores (heifgrid.go) and
-// anything else with libheif whole; either way the picture comes out as
-// displayed (irot applied).
+// decodeHEIC decodes a grid's tiles (or a single-image HEIC as one tile)
+// with libde265 on both cores (heifgrid.go) and anything else with libheif
+// whole; either way the picture comes out as displayed (irot applied).
 func decodeHEIC(ctx context.Context, src []byte) (image.Image, error) {
 	if g, ok := parseHEICGrid(src); ok {
 		m, err := g.decode(ctx)
