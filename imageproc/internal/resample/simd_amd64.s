@@ -51,17 +51,21 @@ GLOBL round20<>(SB), RODATA|NOPTR, $4
 	VPADDD Y5, Y0, Y0 \
 	VPADDD Y6, Y1, Y1
 
+// HARGS loads the arguments and constants of the horizontal kernels.
+#define HARGS \
+	MOVQ in+0(FP), SI \
+	MOVQ starts+8(FP), BX \
+	MOVQ wts+16(FP), DX \
+	MOVQ out+24(FP), DI \
+	MOVQ n+32(FP), CX \
+	VPBROADCASTD round8<>(SB), Y14 \
+	VPBROADCASTD max16<>(SB), Y12 \
+	VPXOR Y13, Y13, Y13
+
 // func hRow16K16(in *uint8, starts *int32, wts *int16, out *uint16, n int)
 // out[x] for x < n (a multiple of 8): 16 taps from in[starts[x]:].
 TEXT ·hRow16K16(SB), NOSPLIT, $0-40
-	MOVQ in+0(FP), SI
-	MOVQ starts+8(FP), BX
-	MOVQ wts+16(FP), DX
-	MOVQ out+24(FP), DI
-	MOVQ n+32(FP), CX
-	VPBROADCASTD round8<>(SB), Y14
-	VPBROADCASTD max16<>(SB), Y12
-	VPXOR Y13, Y13, Y13
+	HARGS
 
 k16loop:
 	CMPQ CX, $8
@@ -102,14 +106,7 @@ k16done:
 // As hRow16K16 with 8 taps; wts holds each group of eight outputs in the
 // order 0 4 1 5 2 6 3 7 (two outputs per register, one per lane).
 TEXT ·hRow16K8(SB), NOSPLIT, $0-40
-	MOVQ in+0(FP), SI
-	MOVQ starts+8(FP), BX
-	MOVQ wts+16(FP), DX
-	MOVQ out+24(FP), DI
-	MOVQ n+32(FP), CX
-	VPBROADCASTD round8<>(SB), Y14
-	VPBROADCASTD max16<>(SB), Y12
-	VPXOR Y13, Y13, Y13
+	HARGS
 
 k8loop:
 	CMPQ CX, $8
