@@ -108,19 +108,28 @@ func (d *decoder) decodeBlock(c *component, q *[64]int32, blk *[64]int32, need *
 	if br.n < 32 {
 		br.fill()
 	}
-	t, err := br.decodeHuff(c.dc)
-	if err != nil {
-		return false, err
-	}
-	if t > 11 {
-		return false, fmt.Errorf("%w: DC magnitude %d", ErrFormat, t)
-	}
 	var diff int32
-	if t > 0 {
-		if br.n < 16 {
-			br.fill()
+	if fa := c.dc.fastAC[br.acc>>(64-lutBits)]; fa != 0 && fa&0xF0 == 0 {
+		// code and magnitude bits in one lookup, as for the AC (a DC
+		// symbol is a size with no run; a DC diff of 0 takes the long way)
+		l := uint(fa & 15)
+		br.acc <<= l
+		br.n -= l
+		diff = int32(fa >> 8)
+	} else {
+		t, err := br.decodeHuff(c.dc)
+		if err != nil {
+			return false, err
 		}
-		diff = br.receiveExtend(uint(t))
+		if t > 11 {
+			return false, fmt.Errorf("%w: DC magnitude %d", ErrFormat, t)
+		}
+		if t > 0 {
+			if br.n < 16 {
+				br.fill()
+			}
+			diff = br.receiveExtend(uint(t))
+		}
 	}
 	c.pred += diff
 	blk[0] = c.pred * q[0]
