@@ -110,7 +110,7 @@ BENCH_PHOTOS ?= bench/photos
 BENCHTIME ?= 3x
 bench: $(BENCH_PHOTOS)/logo.png
 	mkdir -p bench/out
-	$(GO) test -tags $(TAGS) -run '^$$' -bench '^Benchmark(Standard|Plain|WebP|Light|LightReencode|PeakRSS|HEIC|HEIC48PeakRSS)$$' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	BENCH_PHOTOS=$(abspath $(BENCH_PHOTOS)) $(GO) test -tags $(TAGS) -run '^$$' -bench '^Benchmark(Standard|Plain|WebP|Light|LightReencode|PeakRSS|HEIC|HEIC48PeakRSS)$$' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
 	$(GO) run -tags $(TAGS) ./imageproc/internal/benchsum -go bench/out/picbed.txt
 
@@ -138,9 +138,9 @@ bench-peers: $(BENCH_PHOTOS)/logo.png bench/.cache/node_modules/sharp/package.js
 	python3 bench/peers/vipsthumbnail.py bench/out/vips 3 $(BENCH_PHOTOS)/heic/h0*.heic > bench/out/vips-heic.jsonl
 	python3 bench/peers/vipsthumbnail.py bench/out/vips 1 $(BENCH_PHOTOS)/heic/h48.heic > bench/out/vips-heic48.jsonl
 	$(GO) run -tags $(TAGS) ./tools/coldstart -runs 3 > bench/out/cold.jsonl
-	$(GO) test -tags $(TAGS) -run '^$$' -bench '^Benchmark(Standard|Plain|PeakRSS|HEIC|HEIC48PeakRSS)$$' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
+	BENCH_PHOTOS=$(abspath $(BENCH_PHOTOS)) $(GO) test -tags $(TAGS) -run '^$$' -bench '^Benchmark(Standard|Plain|PeakRSS|HEIC|HEIC48PeakRSS)$$' -benchtime $(BENCHTIME) -benchmem -timeout 30m ./imageproc/ > bench/out/picbed.txt; \
 		s=$$?; cat bench/out/picbed.txt; exit $$s
-	$(GO) test -tags $(TAGS) -run '^$$' -bench '^BenchmarkWebP$$' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
+	BENCH_PHOTOS=$(abspath $(BENCH_PHOTOS)) $(GO) test -tags $(TAGS) -run '^$$' -bench '^BenchmarkWebP$$' -benchtime 1x -benchmem -timeout 30m ./imageproc/ > bench/out/picbed-webp.txt; \
 		s=$$?; cat bench/out/picbed-webp.txt; cat bench/out/picbed-webp.txt >> bench/out/picbed.txt; exit $$s
 	$(GO) run -tags $(TAGS) ./imageproc/internal/benchsum -go bench/out/picbed.txt -photos $(BENCH_PHOTOS) \
 		-peer bench/out/sharp.jsonl -peer-out bench/out/sharp -peer-rss bench/out/sharp-rss.jsonl \

@@ -8,11 +8,13 @@ package imageproc
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +28,9 @@ import (
 	xdraw "golang.org/x/image/draw"
 	xwebp "golang.org/x/image/webp"
 )
+
+// leverPhotos is the photo set, as in bench_test.go (another package).
+var leverPhotos = cmp.Or(os.Getenv("BENCH_PHOTOS"), "../bench/photos")
 
 func BenchmarkLevers(b *testing.B) {
 	src, h := leverPhoto(b)
@@ -66,7 +71,7 @@ func BenchmarkLevers(b *testing.B) {
 // leverPhoto is the 12 MP photo the levers run on, and its header; the
 // benchmark skips without the photo set.
 func leverPhoto(b *testing.B) ([]byte, Header) {
-	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
+	src, err := os.ReadFile(filepath.Join(leverPhotos, "std/p01.jpg"))
 	if err != nil {
 		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
 	}
@@ -94,7 +99,7 @@ func leverCPU() time.Duration {
 // BenchmarkHEICLevers: a 12 MP iPhone-style grid decoded whole by libheif
 // (one core, what gen2brain/heic did) against tile by tile on both cores.
 func BenchmarkHEICLevers(b *testing.B) {
-	src, err := os.ReadFile("../bench/photos/heic/h01.heic")
+	src, err := os.ReadFile(filepath.Join(leverPhotos, "heic/h01.heic"))
 	if err != nil {
 		b.Skip("no bench HEIC: run scripts/make-photos.sh")
 	}
@@ -170,7 +175,7 @@ func BenchmarkWebPLevers(b *testing.B) {
 // 12 MP translucent NRGBA fitted to 1920 and turned: x/image/draw's
 // Catmull-Rom and the hand-written turn against disintegration/imaging.
 func BenchmarkRGBALevers(b *testing.B) {
-	src, err := os.ReadFile("../bench/photos/std/p01.jpg")
+	src, err := os.ReadFile(filepath.Join(leverPhotos, "std/p01.jpg"))
 	if err != nil {
 		b.Skip("no bench photos: run `make bench` (scripts/make-photos.sh)")
 	}

@@ -11,6 +11,7 @@ package imageproc_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -33,7 +34,9 @@ import (
 	_ "golang.org/x/image/webp"
 )
 
-const photoDir = "../bench/photos"
+// photoDir is the photo set: $BENCH_PHOTOS (the Makefile passes its
+// BENCH_PHOTOS as an absolute path), else the repository's bench/photos.
+var photoDir = cmp.Or(os.Getenv("BENCH_PHOTOS"), "../bench/photos")
 
 // photos lists the set's files, or skips the benchmark when the set is absent.
 func photos(b *testing.B, set string) []string {

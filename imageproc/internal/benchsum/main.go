@@ -382,6 +382,9 @@ func compare(title, peerName string, ours, rss, peer map[string]row) {
 	fmt.Printf("\n%s: picbed vs %s (ratio = picbed / peer; lower is better for cpu, wall, bytes)\n", title, peerName)
 	fmt.Printf("%-6s %8s %8s %6s | %8s %8s %6s | %9s %9s %6s | %7s %7s\n",
 		"photo", "cpu ms", "peer", "ratio", "wall ms", "peer", "ratio", "bytes", "peer", "ratio", "SSIM", "peer")
+	if len(ours) == 0 && len(peer) > 0 {
+		fail(fmt.Errorf("%s: the peer has results but picbed has none (did the benchmarks find the photos? BENCH_PHOTOS)", title))
+	}
 	ratios := map[string]row{}
 	for _, k := range sortedKeys(peer) {
 		o, p := ours[k], peer[k]

@@ -3,6 +3,7 @@ package wasmcodec
 import (
 	"context"
 	"errors"
+	"math"
 )
 
 // HEVCPicture is one decoded HEVC picture: its planes as libde265 holds
@@ -47,7 +48,11 @@ func DecodeHEVC(ctx context.Context, nals []byte, use func(*HEVCPicture) error) 
 		if stride < row {
 			return nil, errHEVCPlane
 		}
-		b, ok := in.mod.Memory().Read(uint32(at), uint32(stride*(h-1)+row))
+		n := stride*(h-1) + row
+		if n > math.MaxUint32 { // a corrupted module's numbers must not wrap
+			return nil, errHEVCPlane
+		}
+		b, ok := in.mod.Memory().Read(uint32(at), uint32(n))
 		if !ok || at == 0 {
 			return nil, errHEVCPlane
 		}
