@@ -15,13 +15,13 @@ import (
 // iPhone), each coded as its own HEVC picture, and a 'grid' item says how
 // to lay them out. picbed reads the container itself and hands each tile's
 // HEVC stream (its hvcC parameter sets, then its slices) to libde265 alone
-// (wasmcodec.DecodeHEVC, no libheif), on both cores (one WebAssembly
-// instance each), straight into the planes of the whole picture, and turns
-// the result as the grid's irot says. A single-image HEIC is a grid of one
-// tile; auxiliary images other than alpha (an iPhone's depth map or HDR
-// gain map) are left out, as libheif leaves them out. Anything else (alpha,
-// cropping, mirroring, 10-bit, 4:2:2/4:4:4, non-HEVC tiles) goes to
-// libheif whole.
+// (wasmcodec.HEVCDecoder, no libheif), on both cores (one WebAssembly
+// instance each, for this picture only), straight into the planes of the
+// whole picture, and turns the result as the grid's irot says. A
+// single-image HEIC is a grid of one tile; auxiliary images other than
+// alpha (an iPhone's depth map or HDR gain map) are left out, as libheif
+// leaves them out. Anything else (alpha, cropping, mirroring, 10-bit,
+// 4:2:2/4:4:4, non-HEVC tiles) goes to libheif whole.
 
 // heicGrid is a primary image whose tiles can be decoded alone.
 type heicGrid struct {
@@ -184,8 +184,10 @@ func (g *heicGrid) decode(ctx context.Context) (*image.YCbCr, error) {
 	// a panic in a worker (a tile that lies about its shape) comes back as
 	// an error, which decode reports as a corrupt file
 	err := workers.Split(len(g.tiles), tileWorkers, func(lo, hi int) {
+		var d wasmcodec.HEVCDecoder // one instance for this worker's tiles, dropped with this picture
+		defer d.Close()
 		for i := lo; i < hi; i++ {
-			if err := g.place(ctx, dst, i); err != nil {
+			if err := g.place(ctx, &d, dst, i); err != nil {
 				once.Do(func() { firstErr = err })
 				return
 			}
@@ -198,11 +200,11 @@ func (g *heicGrid) decode(ctx context.Context) (*image.YCbCr, error) {
 }
 
 // place decodes tile i and copies the part inside the picture into dst.
-func (g *heicGrid) place(ctx context.Context, dst *image.YCbCr, i int) error {
+func (g *heicGrid) place(ctx context.Context, d *wasmcodec.HEVCDecoder, dst *image.YCbCr, i int) error {
 	if err := ctx.Err(); err != nil { // a codec call cannot be stopped, a grid between tiles can
 		return err
 	}
-	return wasmcodec.DecodeHEVC(ctx, g.tiles[i], func(t *wasmcodec.HEVCPicture) error {
+	return d.Decode(ctx, g.tiles[i], func(t *wasmcodec.HEVCPicture) error {
 		if t.Chroma != 1 || t.LumaDepth != 8 || t.ChromaDepth != 8 || t.Width != g.tileW || t.Height != g.tileH {
 			return errors.New("a tile decoded to another shape than its hvcC and ispe say")
 		}

@@ -20,16 +20,57 @@ type HEVCPicture struct {
 	YStride, CStride       int
 }
 
-// DecodeHEVC decodes the one picture coded in nals — NAL units, parameter
+// HEVCDecoder decodes HEVC pictures one after another in one instance of
+// libde265 (a fresh one after a refusal or a trap) and drops it on Close,
+// never keeping it for another decoder: a corrupt stream leaves the parts
+// of its picture it does not code as the buffer held them, which in an
+// instance kept between requests would be another request's pixels. The
+// zero value is ready; not for concurrent use.
+type HEVCDecoder struct{ in *instance }
+
+// Close drops the decoder's instance and its memory.
+func (d *HEVCDecoder) Close() {
+	if d.in != nil {
+		d.in.mod.Close(d.in.ctx)
+		d.in = nil
+	}
+}
+
+// DecodeHEVC decodes the one picture coded in nals with a decoder of its
+// own (see HEVCDecoder.Decode).
+func DecodeHEVC(ctx context.Context, nals []byte, use func(*HEVCPicture) error) error {
+	var d HEVCDecoder
+	defer d.Close()
+	return d.Decode(ctx, nals, use)
+}
+
+// Decode decodes the one picture coded in nals — NAL units, parameter
 // sets first, each preceded by its length in 4 bytes big-endian — with
 // libde265 (lib/de265: no container, no colour conversion) and hands its
 // planes to use, which copies what it needs out of them.
-func DecodeHEVC(ctx context.Context, nals []byte, use func(*HEVCPicture) error) error {
-	in, src, vars, err := de265.load(ctx, nals, 10)
+func (d *HEVCDecoder) Decode(ctx context.Context, nals []byte, use func(*HEVCPicture) error) error {
+	if d.in == nil {
+		in, err := de265.instance(ctx)
+		if err != nil {
+			return err
+		}
+		d.in = in
+	}
+	in := d.in
+	in.ctx = ctx
+	defer func() { // kept for the decoder's next picture only when all is well
+		if in.failed || in.mod.Memory().Size() > reuseMaxMemory || !in.freeAll() {
+			d.Close()
+		}
+	}()
+	src, err := in.put(nals)
 	if err != nil {
 		return err
 	}
-	defer in.close()
+	vars, err := in.alloc(4 * 10)
+	if err != nil {
+		return err
+	}
 	if err := in.decode(uint64(src), uint64(len(nals)), uint64(vars)); err != nil {
 		return err
 	}
@@ -38,22 +79,18 @@ func DecodeHEVC(ctx context.Context, nals []byte, use func(*HEVCPicture) error) 
 		v[i] = int(in.u32(vars + uint32(4*i)))
 	}
 	p := &HEVCPicture{Width: v[0], Height: v[1], Chroma: v[2], LumaDepth: v[3], ChromaDepth: v[4], YStride: v[8], CStride: v[9]}
-	if p.Width <= 0 || p.Height <= 0 || p.Chroma < 0 || p.Chroma > 3 || p.LumaDepth < 8 || p.LumaDepth > 16 {
+	depthOK := func(d int) bool { return d >= 8 && d <= 16 }
+	if p.Width <= 0 || p.Height <= 0 || p.Chroma < 0 || p.Chroma > 3 || !depthOK(p.LumaDepth) || p.Chroma != 0 && !depthOK(p.ChromaDepth) {
 		in.failed = true
 		return ErrDecode
 	}
-	bytesPer := func(depth int) int { return (depth + 7) / 8 }
 	plane := func(at, stride, w, h, depth int) ([]byte, error) {
-		row := w * bytesPer(depth)
-		if stride < row {
-			return nil, errHEVCPlane
-		}
-		n := stride*(h-1) + row
-		if n > math.MaxUint32 { // a corrupted module's numbers must not wrap
+		n, ok := planeLen(stride, w, h, depth)
+		if !ok || at == 0 {
 			return nil, errHEVCPlane
 		}
 		b, ok := in.mod.Memory().Read(uint32(at), uint32(n))
-		if !ok || at == 0 {
+		if !ok {
 			return nil, errHEVCPlane
 		}
 		return b, nil
@@ -79,6 +116,19 @@ func DecodeHEVC(ctx context.Context, nals []byte, use func(*HEVCPicture) error) 
 		}
 	}
 	return use(p)
+}
+
+// planeLen is how many bytes h rows of w samples of depth bits span at
+// stride; ok is false when a row does not fit its stride or the span would
+// pass 4 GiB. The numbers come from the module (up to 2^32-1 each), so
+// nothing is multiplied before it is known not to wrap.
+func planeLen(stride, w, h, depth int) (n int, ok bool) {
+	row := w * ((depth + 7) / 8)
+	if stride < row || h > 1 && stride > math.MaxUint32/(h-1) {
+		return 0, false
+	}
+	n = stride*(h-1) + row
+	return n, n <= math.MaxUint32
 }
 
 var errHEVCPlane = errors.New("de265: a plane lies outside the decoder's memory")

@@ -72,7 +72,7 @@ const (
 
 var (
 	heif  = &module{name: "heif", gz: heifWasm, reuse: true}
-	de265 = &module{name: "de265", gz: de265Wasm, reuse: true, start: "_initialize"}
+	de265 = &module{name: "de265", gz: de265Wasm, start: "_initialize"} // reused within one HEVCDecoder only
 	avif  = &module{name: "avif", gz: avifWasm}
 	webp  = &module{name: "webp", gz: webpWasm, reuse: true} // a 1920x1440 encode: 27 MiB
 
