@@ -259,6 +259,15 @@ func (in *instance) firstFrame(src uint32, n int, vars uint32, size, delayN int)
 	if err != nil {
 		return nil, err
 	}
+	// cleared: a kept instance's malloc hands back what an earlier call (an
+	// earlier request's picture) left there, and libwebp's animation
+	// decoder writes nothing and reports success for a file without frames
+	b, ok := in.mod.Memory().Read(out, uint32(size))
+	if !ok {
+		in.failed = true
+		return nil, errMem
+	}
+	clear(b)
 	delay, err := in.alloc(delayN)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package wasmcodec
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"image"
 	"testing"
 
@@ -69,4 +70,34 @@ func TestEncodeWebPYUV420(t *testing.T) {
 
 func absDiff(a, b uint8) int {
 	return max(int(a)-int(b), int(b)-int(a))
+}
+
+// TestWebPFramelessAnimationShowsNoEarlierPicture: libwebp reports an
+// animation without frames as decoded and writes nothing, so the first
+// frame must not be what a kept instance's memory held from an earlier
+// encode (another request's picture): an error or a blank canvas.
+func TestWebPFramelessAnimationShowsNoEarlierPicture(t *testing.T) {
+	for range 3 {
+		if _, err := EncodeWebPYUV420(context.Background(), 64, 64, WebPOptions{Quality: 90, Method: 4}, func(y, u, v []byte) {
+			for i := range y {
+				y[i] = 200
+			}
+			for i := range u {
+				u[i], v[i] = 50, 220
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vp8x := []byte{0x02, 0, 0, 0, 63, 0, 0, 63, 0, 0} // animation, a 64x64 canvas, no ANIM or ANMF
+	file := binary.LittleEndian.AppendUint32([]byte("RIFF"), uint32(4+8+len(vp8x)))
+	file = binary.LittleEndian.AppendUint32(append(file, "WEBPVP8X"...), uint32(len(vp8x)))
+	file = append(file, vp8x...)
+	m, err := DecodeWebPFirst(context.Background(), file)
+	if err != nil {
+		return
+	}
+	if pix := m.(*image.RGBA).Pix; bytes.Count(pix, []byte{0}) != len(pix) {
+		t.Fatalf("a frameless animation decoded to %v with %d non-zero bytes, want none", m.Bounds(), len(pix)-bytes.Count(pix, []byte{0}))
+	}
 }
