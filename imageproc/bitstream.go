@@ -368,11 +368,36 @@ func av1TrackSize(src []byte) (w, h int, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
+		// libavif sizes its picture by the track header's width and
+		// height (16.16 fixed point), whatever the frames are: they are
+		// a claim of their own that must reach the limits.
+		tw, th, e := tkhdSize(trak)
+		if e != nil {
+			return 0, 0, e
+		}
+		ew, eh = max(ew, tw), max(eh, th)
 		if int64(ew)*int64(eh) > int64(w)*int64(h) {
 			w, h = ew, eh
 		}
 	}
 	return w, h, nil
+}
+
+// tkhdSize is a track header's width and height in whole pixels; 0x0
+// when the track has none.
+func tkhdSize(trak []byte) (w, h int, err error) {
+	tkhd, ok := findBox(trak, "tkhd")
+	if !ok {
+		return 0, 0, nil
+	}
+	at := 76 // version 0: 32-bit times and duration
+	if len(tkhd) > 0 && tkhd[0] == 1 {
+		at = 88
+	}
+	if len(tkhd) < at+8 {
+		return 0, 0, errors.New("short tkhd")
+	}
+	return int(binary.BigEndian.Uint32(tkhd[at:]) >> 16), int(binary.BigEndian.Uint32(tkhd[at+4:]) >> 16), nil
 }
 
 // trackSamples calls fn with the file offset and size of every sample of

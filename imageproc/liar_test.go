@@ -385,3 +385,23 @@ func TestHEIFHeaderSurvivesEveryByteOfItsMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestAVIFTrackHeaderIsAClaim: libavif sizes an AVIF sequence's picture by
+// its track header, whatever its frames say, so a tkhd claiming 19008
+// pixels of width for 64-pixel frames decoded to 19008x48 behind a 64x48
+// header (found by FuzzContainerHeaders). The header now admits the
+// track header's size, and the untouched file keeps its own.
+func TestAVIFTrackHeaderIsAClaim(t *testing.T) {
+	src := fixture(t, "animated.avif")
+	if h, err := ReadHeader(src); err != nil || h.Width != 64 || h.Height != 48 {
+		t.Fatalf("animated.avif = %+v, %v; want 64x48", h, err)
+	}
+	wide := mutateContainer(src, 0, 313, 85, 74) // tkhd width 64.0 -> 19008.0
+	h, err := ReadHeader(wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Width < 19008 {
+		t.Errorf("header = %dx%d, want the track header's 19008 wide to reach the limits", h.Width, h.Height)
+	}
+}
