@@ -2,7 +2,6 @@ package wasmcodec
 
 import (
 	"context"
-	"encoding/binary"
 	"image"
 )
 
@@ -74,13 +73,9 @@ func EncodeWebPYUV420(ctx context.Context, w, h int, o WebPOptions, fill func(y,
 }
 
 // output copies the encoder's result: out points at it, sizep at its
-// size_t length.
+// size_t length (32 bits in wasm32).
 func (in *instance) output(out, sizep uint32) ([]byte, error) {
-	raw, ok := in.mod.Memory().Read(sizep, 8)
-	if !ok {
-		return nil, errMem
-	}
-	n := binary.LittleEndian.Uint64(raw)
+	n := in.u32(sizep)
 	if out != 0 {
 		in.allocs = append(in.allocs, out) // libwebp's malloc: freed with the rest for reuse
 	}
@@ -105,7 +100,7 @@ func DecodeWebPFirst(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, ErrDecode
 	}
 	w, h := int(in.u32(vars)), int(in.u32(vars+4))
-	if w <= 0 || h <= 0 {
+	if w <= 0 || h <= 0 || uint64(w)*uint64(h) > 1<<30 { // 4 bytes a pixel must fit the module's 4 GiB
 		return nil, ErrDecode
 	}
 	pix, err := in.firstFrame(src, len(data), vars, 4*w*h, 4)

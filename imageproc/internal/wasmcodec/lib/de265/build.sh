@@ -18,7 +18,8 @@ set -eu
 VERSION=1.0.11
 DEBIAN=1.0.11-1+deb12u2
 POOL=http://deb.debian.org/debian/pool/main/libd/libde265
-# from the .dsc (Checksums-Sha256); dpkg-source checks the .dsc against them
+# the .dsc's own, and the two files' as it lists them (Checksums-Sha256)
+DSC_SHA256=3f42b562a89db54867cbc7f101b73fc581ac9a0b397637c61d9f41e8bbf13332
 ORIG_SHA256=2f8f12cabbdb15e53532b7c1eb964d4e15d444db1be802505e6ac97a25035bab
 DEBIAN_SHA256=81de2919da09690f2fb80383fcc68cda397bfed878a010061627f7794e278f4b
 
@@ -34,6 +35,7 @@ cd "$work"
 for f in libde265_$DEBIAN.dsc libde265_$VERSION.orig.tar.gz libde265_$DEBIAN.debian.tar.xz; do
 	[ -f "$f" ] || curl -fsSLO "$POOL/$f"
 done
+echo "$DSC_SHA256  libde265_$DEBIAN.dsc" | sha256sum -c -
 echo "$ORIG_SHA256  libde265_$VERSION.orig.tar.gz" | sha256sum -c -
 echo "$DEBIAN_SHA256  libde265_$DEBIAN.debian.tar.xz" | sha256sum -c -
 rm -rf src
