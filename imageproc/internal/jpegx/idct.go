@@ -36,8 +36,8 @@ var basis = func() (basis [9][]int32) {
 	return basis
 }()
 
-// idctFunc transforms blk into an n x n block of dst; blk is scratch
-// afterwards (the AVX2 kernel works in it).
+// idctFunc transforms blk into an n x n block of dst. No version writes
+// blk; the callers clear it for the next block.
 type idctFunc func(blk *[64]int32, dst []uint8, stride int)
 
 func idctFor(n int) idctFunc {

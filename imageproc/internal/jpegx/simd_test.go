@@ -2,6 +2,8 @@ package jpegx
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"image"
 	"math/rand/v2"
 	"testing"
@@ -97,4 +99,70 @@ func TestFDCTQuantSIMDMatchesGo(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCodecSameWithoutSIMD: the whole decoder (every scale, and the split
+// decode) and the encoder give the same bytes with the kernels off as on,
+// so the Go fallback, which machines without AVX2 run, is the tested code
+// too, dispatch included.
+func TestCodecSameWithoutSIMD(t *testing.T) {
+	if !useSIMD {
+		t.Skip("no AVX2 on this machine: only the Go code runs")
+	}
+	defer func() { useSIMD = true }()
+	all := fixtures(t)
+	for k, v := range synthetic(t) {
+		all[k] = v
+	}
+	for name, data := range all {
+		t.Run(name, func(t *testing.T) {
+			var planes [2][][]byte
+			for i, on := range []bool{true, false} {
+				useSIMD = on
+				for _, s := range []int{1, 2, 4, 8} {
+					m, err := Decode(context.Background(), data, s)
+					if err != nil {
+						t.Fatalf("scale %d, kernels %v: %v", s, on, err)
+					}
+					planes[i] = append(planes[i], pixOf(m)...)
+					if s == 1 {
+						if y, ok := m.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+							b, err := EncodeYCbCr(y, 82)
+							if err != nil {
+								t.Fatal(err)
+							}
+							planes[i] = append(planes[i], b)
+						}
+						b, err := Encode(rgbaOf(m), 82)
+						if err != nil {
+							t.Fatal(err)
+						}
+						planes[i] = append(planes[i], b)
+					}
+				}
+				if sp, err := DecodeSplit(context.Background(), data, 2, 4); err == nil { // 4:2:0 only
+					planes[i] = append(planes[i], sp.Y.Pix, sp.Cb.Pix, sp.Cr.Pix)
+				}
+			}
+			if len(planes[0]) != len(planes[1]) {
+				t.Fatalf("%d outputs with the kernels, %d without", len(planes[0]), len(planes[1]))
+			}
+			for j := range planes[0] {
+				if !bytes.Equal(planes[0][j], planes[1][j]) {
+					t.Errorf("output %d differs between the kernels and the Go code", j)
+				}
+			}
+		})
+	}
+}
+
+// pixOf returns the sample slices of a decoded picture.
+func pixOf(m image.Image) [][]byte {
+	switch m := m.(type) {
+	case *image.YCbCr:
+		return [][]byte{m.Y, m.Cb, m.Cr}
+	case *image.Gray:
+		return [][]byte{m.Pix}
+	}
+	panic(fmt.Sprintf("unexpected %T", m))
 }
