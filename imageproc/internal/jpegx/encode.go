@@ -227,14 +227,17 @@ func fdct1(d *[64]float32, o, s int) {
 	t11, t12 := t1+t2, t1-t2
 	d[o] = t10 + t11
 	d[o+4*s] = t10 - t11
-	z1 := (t12 + t13) * 0.707106781
+	// every product is converted to float32 before it is added, which
+	// forbids a fused multiply-add (GOAMD64=v3 fuses across statements);
+	// fdctQuantAVX2 rounds each product first too
+	z1 := float32((t12 + t13) * 0.707106781)
 	d[o+2*s] = t13 + z1
 	d[o+6*s] = t13 - z1
 	t10, t11, t12 = t4+t5, t5+t6, t6+t7
-	z5 := (t10 - t12) * 0.382683433
-	z2 := float32(0.541196100*t10) + z5 // (the conversions forbid a fused multiply-add:
-	z4 := float32(1.306562965*t12) + z5 // fdctQuantAVX2 rounds the product first too)
-	z3 := t11 * 0.707106781
+	z5 := float32((t10 - t12) * 0.382683433)
+	z2 := float32(0.541196100*t10) + z5
+	z4 := float32(1.306562965*t12) + z5
+	z3 := float32(t11 * 0.707106781)
 	z11, z13 := t7+z3, t7-z3
 	d[o+5*s] = z13 + z2
 	d[o+3*s] = z13 - z2
@@ -254,7 +257,7 @@ func fdctQuantGo(src *[64]uint8, div *[64]float32, out *[64]int16) uint64 {
 	fdct(&d)
 	var nz uint64
 	for i, x := range d {
-		x *= div[i]
+		x = float32(x * div[i]) // (no fused multiply-add with the rounding below)
 		// round half away from zero without a branch: add +-0.5 by sign
 		v := int32(x + math.Float32frombits(math.Float32bits(x)&0x80000000|0x3f000000))
 		out[i] = int16(min(max(v, -1023), 1023)) // baseline AC range
