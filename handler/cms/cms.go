@@ -271,9 +271,14 @@ func (a *api) refused(what string, err error) error {
 
 // excerpt is a bounded, single-line piece of an answer body for messages.
 func excerpt(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
+	return trunc(strings.Join(strings.Fields(string(b)), " "), 300)
+}
+
+// trunc is s cut to n bytes, marked "..." when cut: for quoting untrusted
+// values in messages.
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
 	}
 	return s
 }
@@ -296,7 +301,7 @@ func str(v any) string {
 	case json.Number:
 		return v.String()
 	case float64:
-		return strings.TrimSuffix(fmt.Sprintf("%.0f", v), ".0")
+		return fmt.Sprintf("%.0f", v)
 	}
 	return ""
 }

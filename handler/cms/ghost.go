@@ -190,10 +190,3 @@ func noChangeNote(imgs []Image) string {
 	}
 	return "nothing written: no new image could be rehosted (see images for why)"
 }
-
-func trunc(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}
