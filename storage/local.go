@@ -210,10 +210,7 @@ func (l *Local) Delete(_ context.Context, key string) error {
 // the next page is the last key (or folder, then followed by 0xff: past
 // every key below it) of this one.
 func (l *Local) List(ctx context.Context, q ListQuery) (Listing, error) {
-	max := q.Max
-	if max <= 0 || max > MaxListPage {
-		max = MaxListPage
-	}
+	max := q.pageSize()
 	after := q.StartAfter
 	if q.Token != "" {
 		after = q.Token

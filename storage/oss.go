@@ -241,11 +241,7 @@ func (s *OSS) List(ctx context.Context, q ListQuery) (Listing, error) {
 	if err != nil {
 		return Listing{}, err
 	}
-	max := q.Max
-	if max <= 0 || max > MaxListPage {
-		max = MaxListPage
-	}
-	opts := []oss.Option{oss.WithContext(ctx), oss.Prefix(q.Prefix), oss.MaxKeys(max)}
+	opts := []oss.Option{oss.WithContext(ctx), oss.Prefix(q.Prefix), oss.MaxKeys(q.pageSize())}
 	if q.Delimiter != "" {
 		opts = append(opts, oss.Delimiter(q.Delimiter))
 	}

@@ -51,6 +51,14 @@ type ListQuery struct {
 // MaxListPage is the most a List call returns (OSS's limit).
 const MaxListPage = 1000
 
+// pageSize is Max within 1..MaxListPage (0 or out of range: MaxListPage).
+func (q ListQuery) pageSize() int {
+	if q.Max <= 0 || q.Max > MaxListPage {
+		return MaxListPage
+	}
+	return q.Max
+}
+
 // Listing is one page of a listing.
 type Listing struct {
 	Objects  []Object // in key order: Key, Size and Modified only (a listing carries no Content-Type or metadata)

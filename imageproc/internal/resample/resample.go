@@ -349,7 +349,7 @@ func fused16(src plane, dst plane, wx, wy weights, lo, hi int) {
 	base, have := wy.start[lo], 0 // buf holds src rows [base, base+have)
 	for y := lo; y < hi; y++ {
 		s := wy.start[y]
-		if s+taps > base+taps+window { // slide: keep the rows from s on
+		if s-base > window { // slide: keep the rows from s on
 			keep := max(base+have-s, 0)
 			if keep > 0 {
 				copy(buf, buf[(s-base)*w:(s-base+keep)*w])
