@@ -31,11 +31,8 @@ func TestFCWebhookJobViaInbox(t *testing.T) {
 	const id = "66aa00bb11cc22dd33ee44ff"
 	ghost.AddPost(id, map[string]any{"lexical": `{"root":{"type":"root","children":[{"type":"image","src":"` + img + `"}]}}`})
 	e := startFC(t, map[string]string{"PICBED_WEBHOOK_SECRET": secret, "PICBED_GHOST_URL": ghost.URL, "PICBED_GHOST_ADMIN_KEY": ghost.AdminKey()})
-	t.Cleanup(func() {
-		if strings.Contains(e.out.String(), ghost.Secret) || strings.Contains(e.out.String(), secret) {
-			t.Error("the Ghost admin secret or the webhook secret reached the function's output")
-		}
-	})
+	// Checked in startFC's clean-up, on the output once the binary exited.
+	e.secrets = append(e.secrets, ghost.Secret, secret)
 
 	body := `{"post":{"current":{"id":"` + id + `","updated_at":"` + ghost.Post(id)["updated_at"].(string) + `"},"previous":{}}}`
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)

@@ -165,6 +165,9 @@ type fcEnv struct {
 	rt  *fakeRuntime
 	oss *osstest.Server
 	out *localserver.SyncBuffer
+	// secrets a test handed the binary, on top of the credentials and the
+	// token: its whole output (read once it has exited) must not hold them
+	secrets []string
 }
 
 // baseEnv is the environment s.yaml would set, pointed at the fakes.
@@ -209,9 +212,9 @@ func startFC(t *testing.T, extra map[string]string) *fcEnv {
 		cmd.Process.Kill()
 		cmd.Wait()
 		out := e.out.String()
-		for _, secret := range []string{fcCred.Secret, fcCred.Token, testToken} {
+		for _, secret := range append([]string{fcCred.Secret, fcCred.Token, testToken}, e.secrets...) {
 			if strings.Contains(out, secret) {
-				t.Errorf("the function's output contains a credential or token:\n%s", out)
+				t.Errorf("the function's output contains a credential, token or secret:\n%s", out)
 			}
 		}
 		if t.Failed() {
