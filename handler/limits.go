@@ -71,16 +71,14 @@ func (h *Handler) process(ctx context.Context, data []byte, hdr imageproc.Header
 	done := make(chan outcome, 1)
 	go func() {
 		var o outcome
-		func() {
-			defer func() {
-				if p := recover(); p != nil {
-					o.err = fmt.Errorf("imageproc panicked: %v\n%s", p, debug.Stack())
-				}
-			}()
-			o.res, o.err = h.pipeline(ctx, data, rc)
+		defer func() {
+			if p := recover(); p != nil {
+				o.err = fmt.Errorf("imageproc panicked: %v\n%s", p, debug.Stack())
+			}
+			release() // before the answer: whoever reads done sees the budget free
+			done <- o
 		}()
-		release() // before the answer: whoever reads done sees the budget free
-		done <- o
+		o.res, o.err = h.pipeline(ctx, data, rc)
 	}()
 	select {
 	case o := <-done:
