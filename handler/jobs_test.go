@@ -128,7 +128,9 @@ func TestWebhookJobWritesGhostBack(t *testing.T) {
 		t.Errorf("the refused origin was requested %d times", e.hits.Load())
 	}
 
-	// A redelivery of the same event repeats nothing.
+	// A redelivery of the same event repeats nothing: it answers with the
+	// same job, marked duplicate, and queues no run (a peek at e.done for a
+	// second run could never fail: a finished job returns before signalling).
 	st, m = e.send1(t, first)
 	if st != http.StatusAccepted || m["duplicate"] != true || m["job"] != id {
 		t.Errorf("redelivery: %d %v; want the same job, duplicate", st, m)
@@ -143,11 +145,6 @@ func TestWebhookJobWritesGhostBack(t *testing.T) {
 	j2 := e.job(t, m["job"].(string))
 	if j2.Status != jobDone || j2.Written || j2.Rehosted != 0 || e.ghost.Puts() != 1 {
 		t.Errorf("second job %+v, puts %d; want nothing written", j2, e.ghost.Puts())
-	}
-	select {
-	case extra := <-e.done:
-		t.Errorf("job %s ran: the redelivery must not run again", extra)
-	default:
 	}
 
 	// The record needs a token, and is not a public file.
