@@ -53,15 +53,30 @@ func TestProcessStopsWhenItsContextIsDone(t *testing.T) {
 }
 
 // TestHEICGridStopsBetweenTiles: a codec call runs to its end, but a grid
-// (every iPhone photo) stops before its next tile once ctx is done.
+// (every iPhone photo) stops before its next tile once ctx is done: at
+// once when it was done before, after the tiles under way when it is done
+// in the middle.
 func TestHEICGridStopsBetweenTiles(t *testing.T) {
-	src := heifGrid(t, 2, 2, 640, 480, 640, 480)
-	if _, err := decodeHEIC(context.Background(), src); err != nil {
-		t.Fatalf("the grid does not decode: %v", err)
-	}
+	src := heifGrid(t, 3, 3, 960, 720, 960, 720) // tile by tile (more tiles sharing one HEVC item overrun the data budget)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := decodeHEIC(ctx, src); !errors.Is(err, context.Canceled) {
 		t.Fatalf("decodeHEIC with a cancelled context = %v, want context.Canceled before any tile", err)
+	}
+
+	full := &countdownCtx{Context: context.Background(), n: 1 << 62}
+	if _, err := decodeHEIC(full, src); err != nil {
+		t.Fatalf("the grid does not decode: %v", err)
+	}
+	if full.calls.Load() < 9 {
+		t.Fatalf("a 9-tile grid looks at its context %d times, want once per tile", full.calls.Load())
+	}
+	const at = tileWorkers + 1 // each worker has started a tile
+	stop := &countdownCtx{Context: context.Background(), n: at}
+	if _, err := decodeHEIC(stop, src); !errors.Is(err, context.Canceled) {
+		t.Fatalf("decodeHEIC done after %d checks = %v, want context.Canceled", at, err)
+	}
+	if got := stop.calls.Load(); got > at+tileWorkers {
+		t.Errorf("the grid looked at its context %d times after it was done (of %d in a whole grid): it went on", got-at, full.calls.Load())
 	}
 }

@@ -170,7 +170,7 @@ func stripGIF(src []byte) (out []byte, removed bool, err error) {
 	loops := false
 	_, _, hdrEnd, err := walkGIF(src, func(b gifBlock) {
 		k := gifKept(src, b)
-		if k != nil && b.label == 0xFF && k[3] == 'N' { // one loop count is enough
+		if k != nil && (b.app == "NETSCAPE2.0" || b.app == "ANIMEXTS1.0") { // one loop count is enough
 			if loops {
 				k = nil
 			}

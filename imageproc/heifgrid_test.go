@@ -135,6 +135,19 @@ func TestHEICTurnedFits(t *testing.T) {
 	}
 }
 
+// hevcLuma decodes nals with decode (a reused HEVCDecoder's Decode or
+// DecodeHEVC) and returns the luma rows of what it gave, nil for nothing.
+func hevcLuma(decode func(context.Context, []byte, func(*wasmcodec.HEVCPicture) error) error, nals []byte) ([]byte, error) {
+	var out []byte
+	err := decode(context.Background(), nals, func(p *wasmcodec.HEVCPicture) error {
+		for y := 0; y < p.Height; y++ {
+			out = append(out, p.Y[y*p.YStride:][:p.Width]...)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // TestHEICTileInstancesReused: a decoder's instance, kept between its
 // tiles, gives the same pixels on the next tile, also after a refused
 // stream and after one cut short.
@@ -143,16 +156,7 @@ func TestHEICTileInstancesReused(t *testing.T) {
 	g, _ := parseHEICGrid(src)
 	var d wasmcodec.HEVCDecoder
 	defer d.Close()
-	luma := func(nals []byte) ([]byte, error) {
-		var out []byte
-		err := d.Decode(context.Background(), nals, func(p *wasmcodec.HEVCPicture) error {
-			for y := 0; y < p.Height; y++ {
-				out = append(out, p.Y[y*p.YStride:][:p.Width]...)
-			}
-			return nil
-		})
-		return out, err
-	}
+	luma := func(nals []byte) ([]byte, error) { return hevcLuma(d.Decode, nals) }
 	first, err := luma(g.tiles[0])
 	if err != nil {
 		t.Fatal(err)
@@ -179,16 +183,7 @@ func TestHEICTileInstancesReused(t *testing.T) {
 func TestHEVCCorruptTileShowsNoEarlierPicture(t *testing.T) {
 	src := fixture(t, "grid.heic")
 	g, _ := parseHEICGrid(src)
-	luma := func(nals []byte) ([]byte, error) {
-		var out []byte
-		err := wasmcodec.DecodeHEVC(context.Background(), nals, func(p *wasmcodec.HEVCPicture) error {
-			for y := 0; y < p.Height; y++ {
-				out = append(out, p.Y[y*p.YStride:][:p.Width]...)
-			}
-			return nil
-		})
-		return out, err
-	}
+	luma := func(nals []byte) ([]byte, error) { return hevcLuma(wasmcodec.DecodeHEVC, nals) }
 	decoded := 0
 	for i := 100; i < 130; i++ { // the first slice's header and data
 		b := bytes.Clone(g.tiles[1])

@@ -275,7 +275,7 @@ func encodeStep(j *job) error {
 
 // hasMetadata says whether the full path dropped something: re-encoding
 // writes no EXIF/XMP, so whatever the source carried is gone. It only looks
-// at the block structure; nothing is copied.
+// at the block structure (a GIF's kept extensions are rebuilt to tell).
 func hasMetadata(src []byte, f Format) bool {
 	found := false
 	switch f {

@@ -127,27 +127,21 @@ func main() {
 // printCold prints tools/coldstart's rows: process start to the first
 // answer, and per codec the first upload that needs it against the second.
 func printCold(path string) error {
-	data, err := os.ReadFile(path)
+	type cold struct {
+		Mode       string             `json:"mode"`
+		Start      float64            `json:"start_to_healthz_ms"`
+		FirstWall  map[string]float64 `json:"first_wall_ms"`
+		SecondWall map[string]float64 `json:"second_wall_ms"`
+		FirstCPU   map[string]float64 `json:"first_cpu_ms"`
+		SecondCPU  map[string]float64 `json:"second_cpu_ms"`
+	}
+	lines, err := jsonLines[cold](path)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("\ncold start through the real binary (medians of fresh processes; CPU of the server process, 10 ms ticks)\n")
 	fmt.Printf("%-14s %10s | %-5s %9s %9s %9s | %9s %9s %9s\n", "mode", "start ms", "codec", "1st cpu", "2nd cpu", "extra", "1st wall", "2nd wall", "extra")
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		var c struct {
-			Mode       string             `json:"mode"`
-			Start      float64            `json:"start_to_healthz_ms"`
-			FirstWall  map[string]float64 `json:"first_wall_ms"`
-			SecondWall map[string]float64 `json:"second_wall_ms"`
-			FirstCPU   map[string]float64 `json:"first_cpu_ms"`
-			SecondCPU  map[string]float64 `json:"second_cpu_ms"`
-		}
-		if err := json.Unmarshal(line, &c); err != nil {
-			return fmt.Errorf("%s: %v", path, err)
-		}
+	for _, c := range lines {
 		for _, k := range []string{"heic", "avif", "webp"} {
 			fmt.Printf("%-14s %10.1f | %-5s %9.0f %9.0f %+9.0f | %9.0f %9.0f %+9.0f\n", c.Mode, c.Start, k,
 				c.FirstCPU[k], c.SecondCPU[k], c.FirstCPU[k]-c.SecondCPU[k], c.FirstWall[k], c.SecondWall[k], c.FirstWall[k]-c.SecondWall[k])
@@ -292,25 +286,19 @@ func printJob(name string, rows map[string]row) {
 // parsePeer reads the peer's JSON lines and scores its output images with
 // the same metric as the Go benchmarks.
 func parsePeer(path, outDir, photos string) (map[string]row, error) {
-	data, err := os.ReadFile(path)
+	type peer struct {
+		File  string  `json:"file"`
+		CPU   float64 `json:"cpu_ms"`
+		Wall  float64 `json:"wall_ms"`
+		Bytes float64 `json:"bytes"`
+		Peak  float64 `json:"peak_mib"`
+	}
+	lines, err := jsonLines[peer](path)
 	if err != nil {
 		return nil, err
 	}
 	rows := map[string]row{}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		var p struct {
-			File  string  `json:"file"`
-			CPU   float64 `json:"cpu_ms"`
-			Wall  float64 `json:"wall_ms"`
-			Bytes float64 `json:"bytes"`
-			Peak  float64 `json:"peak_mib"`
-		}
-		if err := json.Unmarshal(line, &p); err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
-		}
+	for _, p := range lines {
 		name := strings.TrimSuffix(strings.TrimSuffix(p.File, ".jpg"), ".heic")
 		r := row{cpu: p.CPU, wall: p.Wall, bytes: p.Bytes, peak: p.Peak}
 		if outDir != "" {
@@ -327,6 +315,26 @@ func parsePeer(path, outDir, photos string) (map[string]row, error) {
 		rows[name] = r
 	}
 	return rows, nil
+}
+
+// jsonLines reads a file of JSON lines (blank lines skipped), one T each.
+func jsonLines[T any](path string) ([]T, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(line, &v); err != nil {
+			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func addPeerRSS(rows map[string]row, path string) error {
