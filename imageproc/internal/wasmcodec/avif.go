@@ -17,14 +17,11 @@ func DecodeAVIF(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, err
 	}
 	w, h, depth := int(in.u32(vars)), int(in.u32(vars+4)), in.u32(vars+8)
-	if w <= 0 || h <= 0 {
-		return nil, ErrDecode
-	}
 	bpp := 4
 	if depth > 8 {
 		bpp = 8
 	}
-	pix, err := in.firstFrame(src, len(data), vars, w*h*bpp, 8)
+	pix, err := in.firstFrame(src, len(data), vars, w, h, bpp, 8)
 	if err != nil {
 		return nil, err
 	}

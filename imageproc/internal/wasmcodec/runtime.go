@@ -248,13 +248,18 @@ func (m *module) load(ctx context.Context, data []byte, n int) (in *instance, sr
 // probe and firstFrame are the two calls of an AVIF or WebP decode:
 // decode(src, n, info, decode_all, v0..v3, delay, out). probe (info=1)
 // only fills the four uint32 out-variables at vars (width and height
-// first); firstFrame decodes the first frame into size bytes of pixels,
-// with delayN bytes for the frame's delay.
+// first); firstFrame decodes the first frame, w x h pixels of bpp bytes
+// (the probe's numbers, bounded here before they are multiplied: they come
+// from the module), with delayN bytes for the frame's delay.
 func (in *instance) probe(src uint32, n int, vars uint32) error {
 	return in.decode(uint64(src), uint64(n), 1, 0, uint64(vars), uint64(vars+4), uint64(vars+8), uint64(vars+12), 0, 0)
 }
 
-func (in *instance) firstFrame(src uint32, n int, vars uint32, size, delayN int) ([]byte, error) {
+func (in *instance) firstFrame(src uint32, n int, vars uint32, w, h, bpp, delayN int) ([]byte, error) {
+	if w <= 0 || h <= 0 || uint64(w)*uint64(h) >= (1<<32)/uint64(bpp) { // must fit the module's 4 GiB
+		return nil, ErrDecode
+	}
+	size := w * h * bpp
 	out, err := in.alloc(size)
 	if err != nil {
 		return nil, err

@@ -100,10 +100,7 @@ func DecodeWebPFirst(ctx context.Context, data []byte) (image.Image, error) {
 		return nil, ErrDecode
 	}
 	w, h := int(in.u32(vars)), int(in.u32(vars+4))
-	if w <= 0 || h <= 0 || uint64(w)*uint64(h) > 1<<30 { // 4 bytes a pixel must fit the module's 4 GiB
-		return nil, ErrDecode
-	}
-	pix, err := in.firstFrame(src, len(data), vars, 4*w*h, 4)
+	pix, err := in.firstFrame(src, len(data), vars, w, h, 4, 4)
 	if err != nil {
 		return nil, err
 	}
